@@ -1,0 +1,91 @@
+import type { ServiceRequest } from 'fhir/r4.js';
+import { decide, type Outcome } from '../engine/decide.js';
+import { extractFacts, type FactResult } from '../facts/extract-facts.js';
+import { parseFhirDate } from '../facts/fhir-dates.js';
+import { referenceOf, type RecordIndex } from '../facts/record-index.js';
+import { SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
+import type { LoadedPolicy } from '../policy/load-policy.js';
+
+/** A determination for one order: the decision, every fact behind it, and what could not be checked. */
+export interface Determination {
+  readonly order: ServiceRequest;
+  readonly orderReference: string;
+  /** "Now" for every window (SPEC §1). */
+  readonly now: number;
+  readonly outcome: Outcome;
+  readonly facts: ReadonlyMap<string, FactResult>;
+  /** Criteria (ind.*, non.*) and leaf facts that evaluated true (SPEC §7). */
+  readonly satisfied: readonly string[];
+  /** (fact, FHIR reference) pairs behind every true fact and every answered fact. */
+  readonly evidence: readonly { readonly fact: string; readonly reference: string }[];
+  readonly unchecked: readonly { readonly type: SourceType; readonly failure: SourceFailure }[];
+  /** No source could be read at all (SPEC §7: coverage is then indeterminate). */
+  readonly noSourceReadable: boolean;
+}
+
+/**
+ * SPEC §1: "now" is the order's authoredOn when present, else the time the request was received.
+ * @param order - the draft order
+ * @param receivedAt - epoch ms of the request
+ */
+export function nowFor(order: ServiceRequest, receivedAt: number): number {
+  return parseFhirDate(order.authoredOn)?.start ?? receivedAt;
+}
+
+/**
+ * Decides one order against the policy. Pure and synchronous: the record is already gathered.
+ * @param loaded - the policy and its value sets
+ * @param record - the patient's record
+ * @param index - the record's counted, dated view (shared across the request's orders)
+ * @param order - the in-scope draft order
+ * @param draftOrders - every draft order of the request (a planned injection is evidence)
+ * @param receivedAt - epoch ms of the request
+ */
+export function determine(
+  loaded: LoadedPolicy,
+  record: PatientRecord,
+  index: RecordIndex,
+  order: ServiceRequest,
+  draftOrders: readonly ServiceRequest[],
+  receivedAt: number,
+): Determination {
+  const { policy, valueSets } = loaded;
+  const now = nowFor(order, receivedAt);
+  const facts = extractFacts({ policy, valueSets, index, order, draftOrders, now });
+  const values = new Map([...facts].map(([id, f]) => [id, f.value]));
+  const outcome = decide(policy, values);
+  const trueFacts = policy.facts.filter((f) => facts.get(f.id)?.value === 'true').map((f) => f.id);
+  const evidence = policy.facts.flatMap((def) => {
+    const f = facts.get(def.id);
+    if (!f) {
+      return [];
+    }
+    if (f.answer) {
+      return [{ fact: f.id, reference: f.answer.reference }];
+    }
+    return f.value === 'true' ? f.evidence.map((e) => ({ fact: f.id, reference: e.reference })) : [];
+  });
+  const unchecked = SOURCE_TYPES.flatMap((type) => {
+    const failure = record.sources[type].failure;
+    return failure !== undefined ? [{ type, failure }] : [];
+  });
+  return {
+    order,
+    orderReference: referenceOf(order),
+    now,
+    outcome,
+    facts,
+    satisfied: [...outcome.satisfiedCriteria, ...trueFacts],
+    evidence: dedupeEvidence(evidence),
+    unchecked,
+    noSourceReadable: unchecked.length === SOURCE_TYPES.length,
+  };
+}
+
+function dedupeEvidence<T extends { fact: string; reference: string }>(list: T[]): T[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const key = `${e.fact}|${e.reference}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}

@@ -1,0 +1,65 @@
+import type { Criterion } from '../policy/policy-types.js';
+import { decisiveUnknowns, evaluate, namedCriteria, trace, type CriterionTrace, type FactValues } from './evaluate.js';
+import type { Truth } from './truth.js';
+
+export type Decision = 'meets-criteria' | 'does-not-meet-criteria' | 'documentation-needed';
+
+/** The two trees of a policy (SPEC §5). */
+export interface DecisionTrees {
+  readonly indications: Criterion;
+  readonly nonIndications: Criterion;
+}
+
+/** The decision with its explanation. */
+export interface Outcome {
+  readonly decision: Decision;
+  readonly indications: Truth;
+  readonly nonIndications: Truth;
+  /** Named criteria below the roots that evaluated true, in tree order. */
+  readonly satisfiedCriteria: readonly string[];
+  /** Questions worth asking (SPEC §6); empty unless documentation is needed. */
+  readonly missing: readonly string[];
+  readonly trace: { readonly indications: CriterionTrace; readonly nonIndications: CriterionTrace };
+}
+
+/**
+ * SPEC §6: does-not-meet when a non-indication holds or no indication can; meets when an indication holds
+ * and no non-indication does; documentation-needed otherwise.
+ */
+export function decisionOf(ind: Truth, non: Truth): Decision {
+  if (non === 'true' || ind === 'false') {
+    return 'does-not-meet-criteria';
+  }
+  if (ind === 'true' && non === 'false') {
+    return 'meets-criteria';
+  }
+  return 'documentation-needed';
+}
+
+/**
+ * Evaluates both trees over the facts and decides.
+ * @param trees - the policy's indications and non-indications
+ * @param facts - every leaf fact's value
+ */
+export function decide(trees: DecisionTrees, facts: FactValues): Outcome {
+  const memo = new Map<Criterion, Truth>();
+  const ind = evaluate(trees.indications, facts, memo);
+  const non = evaluate(trees.nonIndications, facts, memo);
+  const decision = decisionOf(ind, non);
+  const roots = new Set([trees.indications, trees.nonIndications]);
+  const satisfiedCriteria = [...namedCriteria(trees.indications), ...namedCriteria(trees.nonIndications)]
+    .filter((c) => !roots.has(c) && evaluate(c, facts, memo) === 'true')
+    .flatMap((c) => (c.id !== undefined ? [c.id] : []));
+  const missing =
+    decision === 'documentation-needed'
+      ? [...new Set([...decisiveUnknowns(trees.indications, facts), ...decisiveUnknowns(trees.nonIndications, facts)])]
+      : [];
+  return {
+    decision,
+    indications: ind,
+    nonIndications: non,
+    satisfiedCriteria,
+    missing,
+    trace: { indications: trace(trees.indications, facts, memo), nonIndications: trace(trees.nonIndications, facts, memo) },
+  };
+}

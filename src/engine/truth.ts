@@ -1,0 +1,58 @@
+/**
+ * Three-valued truth (SPEC §2, §5). Strings rather than booleans + undefined so that a value is always
+ * explicit in traces and JSON, and `unknown` can never be mistaken for `false` by a truthiness check.
+ */
+export type Truth = 'true' | 'false' | 'unknown';
+
+/** Kleene conjunction: false if any operand is false, true if all are true, else unknown (SPEC §5). */
+export function kleeneAll(values: Iterable<Truth>): Truth {
+  let sawUnknown = false;
+  for (const v of values) {
+    if (v === 'false') {
+      return 'false';
+    }
+    if (v === 'unknown') {
+      sawUnknown = true;
+    }
+  }
+  return sawUnknown ? 'unknown' : 'true';
+}
+
+/** Kleene disjunction: true if any operand is true, false if all are false, else unknown (SPEC §5). */
+export function kleeneAny(values: Iterable<Truth>): Truth {
+  let sawUnknown = false;
+  for (const v of values) {
+    if (v === 'true') {
+      return 'true';
+    }
+    if (v === 'unknown') {
+      sawUnknown = true;
+    }
+  }
+  return sawUnknown ? 'unknown' : 'false';
+}
+
+/** Kleene negation: unknown stays unknown. */
+export function kleeneNot(value: Truth): Truth {
+  switch (value) {
+    case 'true':
+      return 'false';
+    case 'false':
+      return 'true';
+    case 'unknown':
+      return 'unknown';
+  }
+}
+
+/**
+ * Closes the world over a value: true only when definitely true (SPEC §3, "No red flag documented
+ * means no rf.* fact is true"). An unknown red flag is not a documented one.
+ */
+export function documented(value: Truth): Truth {
+  return value === 'true' ? 'true' : 'false';
+}
+
+/** Converts a boolean into a definite truth value. */
+export function truthOf(value: boolean): Truth {
+  return value ? 'true' : 'false';
+}

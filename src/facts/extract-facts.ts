@@ -1,0 +1,190 @@
+import type { QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseItemAnswer, ServiceRequest } from 'fhir/r4.js';
+import type { Truth } from '../engine/truth.js';
+import type { SourceType } from '../fhir/patient-record.js';
+import type { AnswerRules, FactDefinition, Policy } from '../policy/policy-types.js';
+import { evaluateRule, type Evidence, type RuleContext, type RuleResult } from './evidence-rules.js';
+import { DAY_MS, isoDay, onOrAfter, parseFhirDate } from './fhir-dates.js';
+import { referenceOf, statusOf, type RecordIndex } from './record-index.js';
+import type { ValueSets } from './value-sets.js';
+
+/** A clinician's answer to a fact (SPEC §2 Answers). */
+export interface Answer {
+  readonly value: boolean;
+  /** The QuestionnaireResponse that holds it. */
+  readonly reference: string;
+  /** ISO date it was authored. */
+  readonly authored: string;
+}
+
+/** A fact's value and why: the coded reading, the answer that may override it, and what was unreadable. */
+export interface FactResult {
+  readonly id: string;
+  readonly value: Truth;
+  /** The value from coded data alone, before any answer. */
+  readonly coded: Truth;
+  /** Coded records behind the coded value (for a span that falls short, the records that were counted). */
+  readonly evidence: readonly Evidence[];
+  readonly answer?: Answer;
+  /** Sources the fact depends on that could not be read (only when its value is not true). */
+  readonly unreadable: readonly SourceType[];
+  /** A measurement to show whatever the value (the documented span of conservative care). */
+  readonly detail?: string;
+}
+
+export interface FactInput {
+  readonly policy: Policy;
+  readonly valueSets: ValueSets;
+  readonly index: RecordIndex;
+  readonly order: ServiceRequest;
+  readonly draftOrders: readonly ServiceRequest[];
+  readonly now: number;
+}
+
+/** Policy-level error: a fact definition that cannot be evaluated (cycles, unknown ids). */
+export class FactDefinitionError extends Error {
+  override readonly name = 'FactDefinitionError';
+  /**
+   * @param factId - the fact whose definition is wrong
+   * @param message - what is wrong
+   */
+  constructor(
+    readonly factId: string,
+    message: string,
+  ) {
+    super(`${factId}: ${message}`);
+  }
+}
+
+/**
+ * Finds the clinician's answers (SPEC §2): completed or amended QuestionnaireResponses for this policy
+ * authored within the window before now; items at any depth whose linkId is a fact id and whose answer is
+ * a boolean; the most recently authored answer wins.
+ * @param rules - the policy's answer rules
+ * @param responses - the patient's QuestionnaireResponses that count
+ * @param now - epoch ms
+ */
+export function collectAnswers(rules: AnswerRules, responses: readonly QuestionnaireResponse[], now: number): Map<string, Answer & { at: number }> {
+  const answers = new Map<string, Answer & { at: number }>();
+  const since = now - rules.withinDays * DAY_MS;
+  for (const qr of responses) {
+    const authored = parseFhirDate(qr.authored);
+    const questionnaire = typeof qr.questionnaire === 'string' ? qr.questionnaire : '';
+    if (
+      !authored ||
+      !onOrAfter(authored, since) ||
+      !rules.statuses.includes(statusOf(qr) ?? '') ||
+      !questionnaire.includes(rules.questionnaireContains)
+    ) {
+      continue;
+    }
+    for (const [linkId, value] of booleanAnswers(qr.item)) {
+      const previous = answers.get(linkId);
+      if (!previous || authored.start > previous.at) {
+        answers.set(linkId, { value, reference: referenceOf(qr), authored: isoDay(authored.start), at: authored.start });
+      }
+    }
+  }
+  return answers;
+}
+
+function* booleanAnswers(items: readonly QuestionnaireResponseItem[] | undefined): Generator<[string, boolean]> {
+  for (const item of Array.isArray(items) ? items : []) {
+    if (!item || typeof item !== 'object') {
+      continue;
+    }
+    const answers: readonly QuestionnaireResponseItemAnswer[] = Array.isArray(item.answer) ? item.answer : [];
+    const boolean = answers.find((a) => typeof a?.valueBoolean === 'boolean');
+    if (typeof item.linkId === 'string' && boolean && typeof boolean.valueBoolean === 'boolean') {
+      yield [item.linkId.trim(), boolean.valueBoolean];
+    }
+    yield* booleanAnswers(item.item);
+    for (const a of answers) {
+      yield* booleanAnswers(a?.item);
+    }
+  }
+}
+
+/**
+ * The coded value of a fact from its rule results (SPEC §2): evidence makes it true; otherwise an ask
+ * fact is unknown, and a closed-world fact is false unless a source was unreadable or its `unknownWhen`
+ * rule holds. A `requires` rule that is false makes the fact false.
+ */
+function codedValue(def: FactDefinition, requires: RuleResult | undefined, evidence: RuleResult | undefined, unknownWhen: RuleResult | undefined): Truth {
+  if (requires?.value === 'false') {
+    return 'false';
+  }
+  if (evidence?.value === 'true') {
+    return 'true';
+  }
+  if (def.basis === 'ask' || requires?.value === 'unknown') {
+    return 'unknown';
+  }
+  if (evidence?.value === 'unknown' || (unknownWhen !== undefined && unknownWhen.value !== 'false')) {
+    return 'unknown';
+  }
+  return 'false';
+}
+
+/**
+ * Computes every fact of the policy for one order. Pure and synchronous: the record is already gathered.
+ * @param input - the policy, the patient's indexed record, the order and "now"
+ */
+export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> {
+  const { policy } = input;
+  const definitions = new Map(policy.facts.map((f) => [f.id, f]));
+  const answers = collectAnswers(policy.answers, input.index.questionnaireResponses, input.now);
+  const results = new Map<string, FactResult>();
+  const inProgress = new Set<string>();
+
+  const ctx: RuleContext = {
+    policy,
+    valueSets: input.valueSets,
+    index: input.index,
+    order: input.order,
+    draftOrders: input.draftOrders,
+    now: input.now,
+    fact: (id) => {
+      const r = compute(id);
+      return { value: r.value, evidence: r.value === 'true' ? r.evidence : [], unreadable: r.unreadable };
+    },
+  };
+
+  function compute(id: string): FactResult {
+    const done = results.get(id);
+    if (done) {
+      return done;
+    }
+    const def = definitions.get(id);
+    if (!def) {
+      throw new FactDefinitionError(id, 'no such fact in the policy');
+    }
+    if (inProgress.has(id)) {
+      throw new FactDefinitionError(id, 'fact definitions refer to each other in a cycle');
+    }
+    inProgress.add(id);
+    const requires = def.requires ? evaluateRule(def.requires, ctx) : undefined;
+    const evidence = def.evidence ? evaluateRule(def.evidence, ctx) : undefined;
+    const unknownWhen = def.unknownWhen ? evaluateRule(def.unknownWhen, ctx) : undefined;
+    const coded = codedValue(def, requires, evidence, unknownWhen);
+    const answer = answers.get(id);
+    const value: Truth = answer ? (answer.value ? 'true' : 'false') : coded;
+    const unreadable = value === 'true' ? [] : [...new Set([...(requires?.unreadable ?? []), ...(evidence?.unreadable ?? [])])];
+    const result: FactResult = {
+      id,
+      value,
+      coded,
+      evidence: evidence?.evidence ?? [],
+      ...(answer ? { answer: { value: answer.value, reference: answer.reference, authored: answer.authored } } : {}),
+      unreadable,
+      ...(evidence?.detail !== undefined ? { detail: evidence.detail } : {}),
+    };
+    inProgress.delete(id);
+    results.set(id, result);
+    return result;
+  }
+
+  for (const def of policy.facts) {
+    compute(def.id);
+  }
+  return results;
+}

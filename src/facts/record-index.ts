@@ -1,0 +1,110 @@
+import type { CodeableConcept, Condition, Resource } from 'fhir/r4.js';
+import type { PatientRecord, ResourceOf, SourceFailure, SourceType } from '../fhir/patient-record.js';
+import { parseFhirDate, type FhirDate } from './fhir-dates.js';
+
+/** A record that counts, with its reference and its date per SPEC §2 Dates. */
+export interface Dated<T> {
+  readonly resource: T;
+  readonly reference: string;
+  readonly date: FhirDate | undefined;
+}
+
+/** Observation statuses that count (SPEC §2). */
+const OBSERVATION_STATUSES = new Set(['final', 'amended', 'corrected', 'preliminary']);
+const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
+
+/** The codes of a CodeableConcept's codings, lower-cased and trimmed (statuses arrive in odd case). */
+export function conceptCodes(concept: CodeableConcept | undefined): string[] {
+  const codings = Array.isArray(concept?.coding) ? concept.coding : [];
+  return codings.flatMap((c) => (typeof c?.code === 'string' ? [c.code.trim().toLowerCase()] : []));
+}
+
+function status(resource: { status?: unknown }): string | undefined {
+  return typeof resource.status === 'string' ? resource.status.trim().toLowerCase() : undefined;
+}
+
+/** SPEC §2: a Condition "is active" when clinicalStatus is active, recurrence or relapse, or absent. */
+export function isActiveCondition(condition: Condition): boolean {
+  if (!condition.clinicalStatus) {
+    return true;
+  }
+  return conceptCodes(condition.clinicalStatus).some((c) => ACTIVE_CLINICAL.has(c));
+}
+
+/** The reference string of a resource ("Condition/abc"). */
+export function referenceOf(resource: Resource): string {
+  return `${resource.resourceType}/${typeof resource.id === 'string' && resource.id ? resource.id : 'unidentified'}`;
+}
+
+function conditionDate(c: Condition): FhirDate | undefined {
+  return parseFhirDate(c.onsetDateTime) ?? parseFhirDate(c.onsetPeriod?.start) ?? parseFhirDate(c.recordedDate);
+}
+
+function observationDate(o: ResourceOf['Observation']): FhirDate | undefined {
+  return (
+    parseFhirDate(o.effectiveDateTime) ??
+    parseFhirDate(o.effectivePeriod?.start) ??
+    parseFhirDate(o.effectiveInstant) ??
+    parseFhirDate(o.issued)
+  );
+}
+
+function reportDate(r: ResourceOf['DiagnosticReport']): FhirDate | undefined {
+  return parseFhirDate(r.effectiveDateTime) ?? parseFhirDate(r.effectivePeriod?.start) ?? parseFhirDate(r.issued);
+}
+
+function dated<T extends Resource>(resource: T, date: FhirDate | undefined): Dated<T> {
+  return { resource, reference: referenceOf(resource), date };
+}
+
+/**
+ * The patient's records that count for any fact (SPEC §2 "Records that do not count"), dated once, so
+ * that every rule of every fact reads the same filtered view.
+ */
+export class RecordIndex {
+  readonly conditions: readonly Dated<ResourceOf['Condition']>[];
+  readonly observations: readonly Dated<ResourceOf['Observation']>[];
+  readonly imagingStudies: readonly Dated<ResourceOf['ImagingStudy']>[];
+  readonly procedures: readonly ResourceOf['Procedure'][];
+  readonly medicationRequests: readonly ResourceOf['MedicationRequest'][];
+  readonly serviceRequests: readonly ResourceOf['ServiceRequest'][];
+  readonly reports: readonly Dated<ResourceOf['DiagnosticReport']>[];
+  readonly questionnaireResponses: readonly ResourceOf['QuestionnaireResponse'][];
+  readonly patient: ResourceOf['Patient'] | undefined;
+
+  /**
+   * @param record - the gathered patient record
+   */
+  constructor(private readonly record: PatientRecord) {
+    const s = record.sources;
+    const notEnteredInError = <T extends { status?: unknown }>(r: T): boolean => status(r) !== 'entered-in-error';
+    this.conditions = s.Condition.resources
+      .filter((c) => {
+        const v = conceptCodes(c.verificationStatus);
+        return !v.includes('refuted') && !v.includes('entered-in-error');
+      })
+      .map((c) => dated(c, conditionDate(c)));
+    this.observations = s.Observation.resources
+      .filter((o) => OBSERVATION_STATUSES.has(status(o) ?? ''))
+      .map((o) => dated(o, observationDate(o)));
+    this.imagingStudies = s.ImagingStudy.resources
+      .filter((i) => notEnteredInError(i) && status(i) !== 'cancelled')
+      .map((i) => dated(i, parseFhirDate(i.started)));
+    this.procedures = s.Procedure.resources.filter((p) => notEnteredInError(p) && status(p) !== 'not-done');
+    this.medicationRequests = s.MedicationRequest.resources.filter(notEnteredInError);
+    this.serviceRequests = s.ServiceRequest.resources.filter(notEnteredInError);
+    this.reports = s.DiagnosticReport.resources.filter(notEnteredInError).map((r) => dated(r, reportDate(r)));
+    this.questionnaireResponses = s.QuestionnaireResponse.resources.filter(notEnteredInError);
+    this.patient = s.Patient.resources[0];
+  }
+
+  /** Why a source could not be (fully) read, if it could not. */
+  failure(type: SourceType): SourceFailure | undefined {
+    return this.record.sources[type].failure;
+  }
+}
+
+/** Lower-cased status of a resource, for comparisons with policy status lists. */
+export function statusOf(resource: { status?: unknown }): string | undefined {
+  return status(resource);
+}

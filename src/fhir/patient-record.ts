@@ -1,0 +1,119 @@
+import type {
+  Condition,
+  Coverage,
+  DiagnosticReport,
+  ImagingStudy,
+  MedicationRequest,
+  Observation,
+  Patient,
+  Procedure,
+  QuestionnaireResponse,
+  ServiceRequest,
+} from 'fhir/r4.js';
+
+/** Every resource type the policy reads (issue #2: one prefetch template each). */
+export const SOURCE_TYPES = [
+  'Patient',
+  'Coverage',
+  'Condition',
+  'Observation',
+  'ImagingStudy',
+  'Procedure',
+  'MedicationRequest',
+  'ServiceRequest',
+  'DiagnosticReport',
+  'QuestionnaireResponse',
+] as const;
+
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export interface ResourceOf {
+  Patient: Patient;
+  Coverage: Coverage;
+  Condition: Condition;
+  Observation: Observation;
+  ImagingStudy: ImagingStudy;
+  Procedure: Procedure;
+  MedicationRequest: MedicationRequest;
+  ServiceRequest: ServiceRequest;
+  DiagnosticReport: DiagnosticReport;
+  QuestionnaireResponse: QuestionnaireResponse;
+}
+
+/** Why a source could not be read; no PHI, safe for logs and cards. */
+export type SourceFailure =
+  | 'prefetch-error'
+  | 'not-provided'
+  | 'timeout'
+  | 'unauthorized'
+  | 'not-found'
+  | 'server-error'
+  | 'network-error'
+  | 'malformed-response'
+  | 'foreign-next-link'
+  | 'page-limit';
+
+/**
+ * What the service could learn of one resource type. `failure` set means the list may be incomplete:
+ * closed-world facts over it become unknown rather than false (SPEC §2 Unreadable sources), while what
+ * was retrieved still counts as evidence.
+ */
+export interface Source<T extends SourceType> {
+  readonly type: T;
+  readonly resources: readonly ResourceOf[T][];
+  readonly failure?: SourceFailure;
+}
+
+export type Sources = { readonly [T in SourceType]: Source<T> };
+
+/** The patient's data as gathered for one hook call, from prefetch and/or the FHIR server. */
+export interface PatientRecord {
+  readonly patientId: string;
+  readonly sources: Sources;
+  /** How many FHIR HTTP requests the service made to build it (for logs and benchmarks). */
+  readonly fhirRequests: number;
+}
+
+/** Human name of a source type for cards ("observations"). */
+export const SOURCE_LABEL: Readonly<Record<SourceType, string>> = {
+  Patient: 'patient demographics',
+  Coverage: 'coverage',
+  Condition: 'problems and diagnoses',
+  Observation: 'observations (vital signs, measurements)',
+  ImagingStudy: 'imaging studies',
+  Procedure: 'procedures and therapy',
+  MedicationRequest: 'medications',
+  ServiceRequest: 'other orders and referrals',
+  DiagnosticReport: 'diagnostic reports',
+  QuestionnaireResponse: "the clinician's documented answers",
+};
+
+/** Plain reason for a failure, for the card. */
+export const FAILURE_LABEL: Readonly<Record<SourceFailure, string>> = {
+  'prefetch-error': 'the EHR reported an error retrieving it',
+  'not-provided': 'it was not provided and no FHIR server was given',
+  timeout: 'the FHIR server did not answer in time',
+  unauthorized: 'the FHIR server refused access',
+  'not-found': 'the FHIR server did not find it',
+  'server-error': 'the FHIR server returned an error',
+  'network-error': 'the FHIR server could not be reached',
+  'malformed-response': 'the FHIR server returned an unreadable response',
+  'foreign-next-link': 'a further page pointed to another server and was not followed',
+  'page-limit': 'it had more pages than the service reads',
+};
+
+/** Builds a record whose every source is empty and readable; tests and callers override what they need. */
+export function emptySources(): { -readonly [T in SourceType]: Source<T> } {
+  return {
+    Patient: { type: 'Patient', resources: [] },
+    Coverage: { type: 'Coverage', resources: [] },
+    Condition: { type: 'Condition', resources: [] },
+    Observation: { type: 'Observation', resources: [] },
+    ImagingStudy: { type: 'ImagingStudy', resources: [] },
+    Procedure: { type: 'Procedure', resources: [] },
+    MedicationRequest: { type: 'MedicationRequest', resources: [] },
+    ServiceRequest: { type: 'ServiceRequest', resources: [] },
+    DiagnosticReport: { type: 'DiagnosticReport', resources: [] },
+    QuestionnaireResponse: { type: 'QuestionnaireResponse', resources: [] },
+  };
+}

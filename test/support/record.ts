@@ -1,0 +1,21 @@
+import type { Patient, Resource } from 'fhir/r4.js';
+import { emptySources, SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../../src/fhir/patient-record.js';
+
+/**
+ * A patient record built straight from resources, as if every source had been read; `unreadable` marks
+ * sources as failed, the way a failing FHIR server would.
+ */
+export function recordOf(patient: Patient, resources: readonly Resource[], unreadable: Partial<Record<SourceType, SourceFailure>> = {}): PatientRecord {
+  const sources = emptySources() as unknown as Record<SourceType, { type: SourceType; resources: Resource[]; failure?: SourceFailure }>;
+  sources.Patient.resources.push(patient);
+  for (const r of resources) {
+    const type = SOURCE_TYPES.find((t) => t === r.resourceType);
+    if (type) {
+      sources[type].resources.push(r);
+    }
+  }
+  for (const [type, failure] of Object.entries(unreadable)) {
+    sources[type as SourceType].failure = failure;
+  }
+  return { patientId: patient.id ?? 'unknown', sources: sources as unknown as PatientRecord['sources'], fhirRequests: 0 };
+}

@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Patient, Resource, ServiceRequest } from 'fhir/r4.js';
+
+/** A clinical scenario: one patient's record, the draft orders, and the determination they must get. */
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  readonly hook: 'order-sign' | 'order-select';
+  readonly patient: Patient;
+  readonly resources: Resource[];
+  readonly draftOrders: ServiceRequest[];
+  readonly expect: {
+    readonly decision?: string;
+    readonly satisfied?: (string | string[])[];
+    readonly notSatisfied?: string[];
+    readonly missing?: string[];
+    readonly notMissing?: string[];
+    readonly cards?: number;
+  };
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SCENARIO_DIR = join(here, '..', 'fixtures', 'scenarios');
+
+const PLACEHOLDER = /^\$\{(now|today)(?:([+-])(\d+)([dwmy]))?\}$/;
+
+/**
+ * Resolves "${now-35d}" / "${today-2y}" placeholders against a reference instant, so a scenario means
+ * the same thing on any day (scenario README). Units: d, w, m (calendar months), y.
+ */
+export function resolvePlaceholders<T>(value: T, reference: Date): T {
+  if (typeof value === 'string') {
+    const m = PLACEHOLDER.exec(value);
+    if (!m) {
+      return value;
+    }
+    const at = new Date(reference.getTime());
+    if (m[2] !== undefined) {
+      const n = Number(m[3]) * (m[2] === '-' ? -1 : 1);
+      switch (m[4]) {
+        case 'd':
+          at.setUTCDate(at.getUTCDate() + n);
+          break;
+        case 'w':
+          at.setUTCDate(at.getUTCDate() + 7 * n);
+          break;
+        case 'm':
+          at.setUTCMonth(at.getUTCMonth() + n);
+          break;
+        case 'y':
+          at.setUTCFullYear(at.getUTCFullYear() + n);
+          break;
+      }
+    }
+    const iso = at.toISOString();
+    return (m[1] === 'today' ? iso.slice(0, 10) : iso.replace(/\.\d{3}Z$/, 'Z')) as T;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v: unknown) => resolvePlaceholders(v, reference)) as T;
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePlaceholders(v, reference)])) as T;
+  }
+  return value;
+}
+
+/** Every public scenario, dates resolved against `reference`. */
+export function loadScenarios(reference = new Date()): Scenario[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => resolvePlaceholders(JSON.parse(readFileSync(join(SCENARIO_DIR, f), 'utf8')) as Scenario, reference));
+}
