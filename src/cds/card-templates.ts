@@ -1,0 +1,92 @@
+import { Ajv } from 'ajv';
+import type { Coding } from 'fhir/r4.js';
+import type { Decision } from '../engine/decide.js';
+import { readProjectJson } from '../project-root.js';
+
+type ByDecision<T> = Readonly<Record<Decision, T>>;
+
+/** The card templates of cards/determination.json. */
+export interface CardTemplates {
+  readonly source: { readonly label: string; readonly topic: Coding };
+  readonly indicator: ByDecision<'info' | 'warning' | 'critical'>;
+  readonly summary: ByDecision<string> & {
+    readonly 'no-indication': string;
+    readonly unchecked: string;
+    readonly or: string;
+    readonly more: string;
+  };
+  readonly detail: {
+    readonly decision: ByDecision<string>;
+    readonly met: string;
+    readonly missing: string;
+    readonly missingSpan: string;
+    readonly nonIndication: string;
+    readonly possibleNonIndication: string;
+    readonly noIndication: string;
+    readonly answers: string;
+    readonly answerLine: string;
+    readonly codedNote: string;
+    readonly unchecked: string;
+    readonly uncheckedNote: string;
+    readonly noCoverage: string;
+    readonly coverageUnreadable: string;
+    readonly policy: string;
+  };
+  readonly links: readonly { readonly label: string; readonly url: string; readonly type: 'absolute' | 'smart' }[];
+  readonly overrideReasons: readonly Coding[];
+  readonly coverageInformation: {
+    readonly description: string;
+    readonly noneReadable: string;
+    readonly coverageDisplay: string;
+    readonly missingReason: string;
+    readonly notCoveredReason: string;
+  };
+}
+
+const decisions = ['meets-criteria', 'documentation-needed', 'does-not-meet-criteria'];
+const stringsOf = (keys: readonly string[]): object => ({
+  type: 'object',
+  required: keys,
+  properties: Object.fromEntries(keys.map((k) => [k, { type: 'string', minLength: 1 }])),
+});
+
+const schema = {
+  type: 'object',
+  required: ['source', 'indicator', 'summary', 'detail', 'links', 'overrideReasons', 'coverageInformation'],
+  properties: {
+    source: { type: 'object', required: ['label', 'topic'] },
+    indicator: { type: 'object', required: decisions, additionalProperties: { enum: ['info', 'warning', 'critical'] } },
+    summary: stringsOf([...decisions, 'no-indication', 'unchecked', 'or', 'more']),
+    detail: {
+      type: 'object',
+      required: ['decision', 'met', 'missing', 'missingSpan', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'policy'],
+      properties: { decision: stringsOf(decisions) },
+    },
+    links: { type: 'array', items: { type: 'object', required: ['label', 'url', 'type'] } },
+    overrideReasons: { type: 'array', minItems: 1, items: { type: 'object', required: ['system', 'code', 'display'] } },
+    coverageInformation: stringsOf(['description', 'noneReadable', 'coverageDisplay', 'missingReason', 'notCoveredReason']),
+  },
+};
+
+/**
+ * Loads and validates the card templates, so a broken template fails at start rather than in a
+ * clinician's signing click.
+ */
+export function loadCardTemplates(): CardTemplates {
+  const data = readProjectJson('cards', 'determination.json');
+  const ajv = new Ajv({ strict: false });
+  if (!ajv.validate(schema, data)) {
+    throw new Error(`cards/determination.json: ${ajv.errorsText()}`);
+  }
+  return data as CardTemplates;
+}
+
+/**
+ * Fills `{{name}}` placeholders. An unknown placeholder is left visible rather than silently blank, so a
+ * template mistake shows in review.
+ * @param template - text with placeholders
+ * @param values - placeholder values
+ */
+export function fill(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (m, name: string) => values[name] ?? m);
+}

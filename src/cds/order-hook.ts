@@ -1,0 +1,110 @@
+import type { ServiceRequest } from 'fhir/r4.js';
+import { RecordIndex } from '../facts/record-index.js';
+import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
+import type { PatientRecord } from '../fhir/patient-record.js';
+import type { LoadedPolicy } from '../policy/load-policy.js';
+import type { CardTemplates } from './card-templates.js';
+import type { Action, Card, CdsResponse } from './cds-types.js';
+import { chooseCoverage, coverageInformationAction } from './coverage-information.js';
+import { determine, type Determination } from './determine.js';
+import type { HookRequest } from './hook-request.js';
+import { CardRenderer } from './render-card.js';
+import { draftServiceRequests, inScopeOrders } from './scope.js';
+
+export interface OrderHookDeps {
+  readonly loaded: LoadedPolicy;
+  readonly templates: CardTemplates;
+  readonly prefetch: readonly PrefetchTemplate[];
+  readonly gather: GatherOptions;
+  readonly mirrorSystemActions: boolean;
+}
+
+/** The response and what the log may say about it (decisions and counts, never data). */
+export interface OrderHookResult {
+  readonly response: CdsResponse;
+  readonly decisions: readonly string[];
+  readonly fhirRequests: number;
+  readonly unchecked: readonly string[];
+}
+
+/**
+ * The order-sign / order-select use case (SPEC §1–§7).
+ * @param deps - policy, templates, prefetch templates and data-gathering options
+ */
+export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, receivedAt: number, policyUrl: string) => Promise<OrderHookResult> {
+  const { loaded, templates } = deps;
+  const renderer = new CardRenderer(loaded, templates);
+  const labelOf = (id: string): string =>
+    loaded.policy.facts.find((f) => f.id === id)?.words ?? findCriterionLabel(loaded, id) ?? id;
+
+  return async function handleOrderHook(request, receivedAt, policyUrl) {
+    const drafts = selectDraftOrders(request);
+    const orders = inScopeOrders(request.hook, drafts, request.context.selections, loaded.policy, loaded.valueSets);
+    if (orders.length === 0) {
+      return { response: { cards: [] }, decisions: [], fhirRequests: 0, unchecked: [] };
+    }
+    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather);
+    const determinations = decideEach(orders, drafts, record, receivedAt);
+    const coverage = chooseCoverage(record, receivedAt);
+    const cards: Card[] = determinations.map((d) => renderer.card(d, coverage.state, policyUrl));
+    // CRD: coverage information rides on order-sign, a primary hook; order-select gets cards only.
+    const systemActions: Action[] =
+      request.hook === 'order-sign'
+        ? determinations.flatMap((d) => coverageInformationAction(d, coverage, receivedAt, loaded, templates, labelOf) ?? [])
+        : [];
+    return {
+      response: respond(cards, systemActions, deps.mirrorSystemActions),
+      decisions: determinations.map((d) => d.outcome.decision),
+      fhirRequests: record.fhirRequests,
+      unchecked: determinations[0]?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
+    };
+  };
+
+  function decideEach(orders: readonly ServiceRequest[], drafts: readonly ServiceRequest[], record: PatientRecord, receivedAt: number): Determination[] {
+    const index = new RecordIndex(record);
+    return orders.map((order) => determine(loaded, record, index, order, drafts, receivedAt));
+  }
+}
+
+function selectDraftOrders(request: HookRequest): ServiceRequest[] {
+  return draftServiceRequests(request.context.draftOrders.entry ?? []);
+}
+
+function gatherRequestOf(request: HookRequest): GatherRequest {
+  const token = request.fhirAuthorization?.access_token;
+  return {
+    patientId: request.context.patientId,
+    context: request.context,
+    ...(request.prefetch !== undefined ? { prefetch: request.prefetch } : {}),
+    ...(request.fhirServer !== undefined ? { fhirServer: request.fhirServer } : {}),
+    // An empty token (the CRD request generator sends one) means: call the server without one.
+    ...(token ? { accessToken: token } : {}),
+  };
+}
+
+function respond(cards: readonly Card[], systemActions: readonly Action[], mirror: boolean): CdsResponse {
+  if (systemActions.length === 0) {
+    return { cards };
+  }
+  // Some clients (the CDS Hooks sandbox) read system actions only from response.extension.systemActions.
+  return { cards, systemActions, ...(mirror ? { extension: { systemActions } } : {}) };
+}
+
+function findCriterionLabel(loaded: LoadedPolicy, id: string): string | undefined {
+  const stack = [loaded.policy.indications, loaded.policy.nonIndications];
+  while (stack.length > 0) {
+    const c = stack.pop();
+    if (!c) {
+      break;
+    }
+    if (c.id === id) {
+      return c.label ?? c.clause;
+    }
+    if (c.kind === 'all' || c.kind === 'any') {
+      stack.push(...c.of);
+    } else if (c.kind === 'not' || c.kind === 'documented') {
+      stack.push(c.of);
+    }
+  }
+  return undefined;
+}

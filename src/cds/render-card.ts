@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { CriterionTrace } from '../engine/evaluate.js';
+import type { Evidence } from '../facts/evidence-rules.js';
+import type { FactResult } from '../facts/extract-facts.js';
+import { FAILURE_LABEL, SOURCE_LABEL } from '../fhir/patient-record.js';
+import type { LoadedPolicy } from '../policy/load-policy.js';
+import type { FactDefinition } from '../policy/policy-types.js';
+import { fill, type CardTemplates } from './card-templates.js';
+import type { Card, DeterminationExtension } from './cds-types.js';
+import type { Determination } from './determine.js';
+
+/** CDS Hooks requires a summary under 140 characters. */
+const SUMMARY_MAX = 139;
+
+/** What the card needs to know about the patient's coverage, decided by the hook use case. */
+export type CoverageState = 'active' | 'none' | 'unreadable';
+
+/** Escapes text taken from the record so it cannot break or inject markdown in the card. */
+export function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]<>()#+|!~]/g, '\\$&').replace(/\s+/g, ' ').trim();
+}
+
+function shorten(text: string, max = SUMMARY_MAX): string {
+  if (text.length <= max) {
+    return text;
+  }
+  const cut = text.slice(0, max - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max - 20))}…`;
+}
+
+/** Joins phrases as "a, b or c". */
+function orList(phrases: readonly string[], or: string): string {
+  if (phrases.length <= 1) {
+    return phrases[0] ?? '';
+  }
+  return `${phrases.slice(0, -1).join(', ')}${or}${phrases.at(-1) ?? ''}`;
+}
+
+function evidenceLine(e: Evidence): string {
+  const parts = [md(e.what)];
+  if (e.value !== undefined) {
+    parts.push(md(e.value));
+  }
+  if (e.code !== undefined) {
+    parts.push(md(e.code));
+  }
+  if (e.date !== undefined) {
+    parts.push(e.date);
+  }
+  return `${parts.join(', ')} (\`${e.reference}\`)`;
+}
+
+/** Facts of a traced subtree, in tree order. */
+function factsIn(node: CriterionTrace, into: string[] = []): string[] {
+  if (node.fact !== undefined && !into.includes(node.fact)) {
+    into.push(node.fact);
+  }
+  for (const child of node.children ?? []) {
+    factsIn(child, into);
+  }
+  return into;
+}
+
+/** Named criteria of a traced subtree that evaluated to `value`. */
+function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], into: CriterionTrace[] = []): CriterionTrace[] {
+  if (node.id !== undefined && node.id.includes('.') && node.value === value && !into.some((c) => c.id === node.id)) {
+    into.push(node);
+  }
+  for (const child of node.children ?? []) {
+    criteriaWith(child, value, into);
+  }
+  return into;
+}
+
+/**
+ * Renders determinations as cards for the ordering clinician, from the templates in cards/.
+ */
+export class CardRenderer {
+  private readonly definitions: ReadonlyMap<string, FactDefinition>;
+
+  /**
+   * @param loaded - the policy
+   * @param templates - the card templates
+   */
+  constructor(
+    private readonly loaded: LoadedPolicy,
+    private readonly templates: CardTemplates,
+  ) {
+    this.definitions = new Map(loaded.policy.facts.map((f) => [f.id, f]));
+  }
+
+  private vars(policyUrl: string): Record<string, string> {
+    const p = this.loaded.policy;
+    return {
+      publisher: p.publisher,
+      program: p.program,
+      service: p.service,
+      version: p.version,
+      policyName: p.name,
+      policyUrl,
+    };
+  }
+
+  /** The summary: the decision and its main reason in plain words (issue #2, cards). */
+  summary(det: Determination): string {
+    const t = this.templates.summary;
+    const vars = this.vars('');
+    const { decision } = det.outcome;
+    switch (decision) {
+      case 'meets-criteria':
+        return shorten(fill(t[decision], { ...vars, reason: this.mainIndication(det) }));
+      case 'does-not-meet-criteria': {
+        const non = criteriaWith(det.outcome.trace.nonIndications, 'true')[0];
+        return shorten(fill(t[decision], { ...vars, reason: non?.label ?? t['no-indication'] }));
+      }
+      case 'documentation-needed': {
+        const needs = this.needs(det.outcome.missing);
+        return shorten(fill(det.noSourceReadable ? t.unchecked : t[decision], { ...vars, needs }));
+      }
+    }
+  }
+
+  private mainIndication(det: Determination): string {
+    const met = criteriaWith(det.outcome.trace.indications, 'true')[0];
+    if (!met) {
+      return '';
+    }
+    // For a red flag, the flag itself is the reason a clinician recognises ("history of cancer").
+    const fact = factsIn(met).find((id) => det.facts.get(id)?.value === 'true' && this.definitions.get(id)?.group === 'red-flag');
+    return (fact && this.definitions.get(fact)?.label) ?? met.label ?? met.id ?? '';
+  }
+
+  /** "4 weeks of conservative care or a red flag": the open questions, grouped as a clinician reads them. */
+  private needs(missing: readonly string[]): string {
+    const t = this.templates.summary;
+    const byGroup = new Map<string, string[]>();
+    for (const id of missing) {
+      const def = this.definitions.get(id);
+      if (def) {
+        byGroup.set(def.group, [...(byGroup.get(def.group) ?? []), def.label]);
+      }
+    }
+    const phrases = [...byGroup].map(([group, labels]) => (labels.length > 1 ? (this.loaded.policy.groups[group]?.phrase ?? group) : (labels[0] ?? group)));
+    if (phrases.length === 0) {
+      return orList(['the open criteria'], t.or);
+    }
+    return phrases.length > 3 ? `${phrases.slice(0, 2).join(', ')}${t.more}` : orList(phrases, t.or);
+  }
+
+  private factLine(f: FactResult): string {
+    const def = this.definitions.get(f.id);
+    const words = md(def?.words ?? f.id);
+    if (f.answer) {
+      return `- **${words}**: answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
+    }
+    const lines = [`- **${words}**${f.detail !== undefined && f.id.startsWith('fact.conservative') ? `: ${md(f.detail)}` : ''}`];
+    for (const e of f.evidence) {
+      lines.push(`  - ${evidenceLine(e)}`);
+    }
+    return lines.join('\n');
+  }
+
+  /** The markdown detail: criteria met with evidence, the checklist, the non-indication, the policy. */
+  detail(det: Determination, coverage: CoverageState, policyUrl: string): string {
+    const t = this.templates.detail;
+    const vars = this.vars(policyUrl);
+    const { decision, trace } = det.outcome;
+    const sections: string[] = [fill(t.decision[decision], vars)];
+    const shown = new Set<string>();
+    const show = (ids: readonly string[]): string[] =>
+      ids.flatMap((id) => {
+        const f = det.facts.get(id);
+        if (!f || shown.has(id) || (f.value !== 'true' && !f.answer)) {
+          return [];
+        }
+        shown.add(id);
+        return [this.factLine(f)];
+      });
+
+    const met = criteriaWith(trace.indications, 'true');
+    if (met.length > 0) {
+      const lines = met.flatMap((c) => show(factsIn(c).filter((id) => det.facts.get(id)?.value === 'true')));
+      sections.push(`**${t.met}**: ${met.map((c) => md(c.label ?? c.id ?? '')).join('; ')}\n\n${lines.join('\n')}`);
+    }
+
+    if (decision === 'does-not-meet-criteria') {
+      const non = criteriaWith(trace.nonIndications, 'true');
+      if (non.length > 0) {
+        for (const c of non) {
+          const lines = show(factsIn(c));
+          sections.push(`**${t.nonIndication}**: ${md(c.clause ?? c.label ?? '')}\n\n${lines.join('\n')}`);
+        }
+      } else {
+        sections.push(t.noIndication);
+      }
+    }
+
+    if (decision === 'documentation-needed') {
+      const checklist = det.outcome.missing.map((id) => {
+        const def = this.definitions.get(id);
+        const f = det.facts.get(id);
+        const span = f?.detail !== undefined ? ` (${fill(t.missingSpan, { detail: md(f.detail) })})` : '';
+        const hint = def?.hint !== undefined ? `: ${md(def.hint)}` : '';
+        return `- [ ] ${md(def?.words ?? id)}${span}${hint}`;
+      });
+      if (checklist.length > 0) {
+        sections.push(`**${t.missing}**\n\n${checklist.join('\n')}`);
+      }
+      const possible = criteriaWith(trace.nonIndications, 'unknown');
+      if (possible.length > 0) {
+        sections.push(`**${t.possibleNonIndication}**: ${possible.map((c) => md(c.clause ?? c.label ?? '')).join('; ')}`);
+      }
+    }
+
+    const documented = show(this.loaded.policy.facts.map((f) => f.id).filter((id) => det.facts.get(id)?.value === 'true'));
+    if (documented.length > 0) {
+      sections.push(`**Also documented**\n\n${documented.join('\n')}`);
+    }
+
+    const answered = [...det.facts.values()].filter((f) => f.answer && !shown.has(f.id));
+    if (answered.length > 0) {
+      const lines = answered.map((f) =>
+        `- ${fill(t.answerLine, {
+          words: md(this.definitions.get(f.id)?.words ?? f.id),
+          answer: f.answer?.value ? 'yes' : 'no',
+          authored: f.answer?.authored ?? '',
+          reference: `\`${f.answer?.reference ?? ''}\``,
+          coded: f.coded !== 'unknown' ? fill(t.codedNote, { coded: f.coded === 'true' ? 'documented' : 'not documented' }) : '',
+        })}`,
+      );
+      sections.push(`**${t.answers}**\n\n${lines.join('\n')}`);
+    }
+
+    if (det.unchecked.length > 0) {
+      const lines = det.unchecked.map((u) => `- ${SOURCE_LABEL[u.type]}: ${FAILURE_LABEL[u.failure]}`);
+      sections.push(`**${t.unchecked}**\n\n${lines.join('\n')}\n\n${t.uncheckedNote}`);
+    }
+    if (coverage === 'none') {
+      sections.push(t.noCoverage);
+    } else if (coverage === 'unreadable') {
+      sections.push(t.coverageUnreadable);
+    }
+    sections.push(fill(t.policy, vars));
+    return sections.join('\n\n');
+  }
+
+  /** The determination extension of SPEC §7; empty arrays are left out (CDS Hooks JSON carries no empty values). */
+  extension(det: Determination): DeterminationExtension {
+    const p = this.loaded.policy;
+    return {
+      policy: { id: p.id, version: p.version },
+      order: det.orderReference,
+      decision: det.outcome.decision,
+      ...(det.satisfied.length > 0 ? { satisfied: det.satisfied } : {}),
+      ...(det.outcome.missing.length > 0 ? { missing: det.outcome.missing } : {}),
+      ...(det.evidence.length > 0 ? { evidence: det.evidence } : {}),
+    };
+  }
+
+  /**
+   * One card per determination.
+   * @param det - the determination
+   * @param coverage - whether an active Coverage was found
+   * @param policyUrl - absolute URL of the policy text served by this service
+   */
+  card(det: Determination, coverage: CoverageState, policyUrl: string): Card {
+    const vars = this.vars(policyUrl);
+    const { decision } = det.outcome;
+    const t = this.templates;
+    return {
+      uuid: randomUUID(),
+      summary: this.summary(det),
+      indicator: t.indicator[decision],
+      detail: this.detail(det, coverage, policyUrl),
+      source: { label: fill(t.source.label, vars), url: policyUrl, topic: t.source.topic },
+      links: t.links.map((l) => ({ label: fill(l.label, vars), url: fill(l.url, vars), type: l.type })),
+      ...(decision !== 'meets-criteria' ? { overrideReasons: t.overrideReasons } : {}),
+      extension: { 'necessity.determination': this.extension(det) },
+    };
+  }
+}

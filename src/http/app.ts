@@ -1,0 +1,175 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { CardTemplates } from '../cds/card-templates.js';
+import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
+import { FeedbackRecorder } from '../cds/feedback.js';
+import { requestValidators } from '../cds/hook-request.js';
+import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
+import type { Config } from '../config.js';
+import { NoDataAccessError } from '../fhir/data-source.js';
+import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
+import type { Logger } from '../logger.js';
+import type { LoadedPolicy } from '../policy/load-policy.js';
+import { ServiceError, operationOutcome, toServiceError } from './errors.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly loaded: LoadedPolicy;
+  readonly templates: CardTemplates;
+  readonly services: readonly ServiceDefinition[];
+  readonly readerFactory: FhirReaderFactory;
+  /** The clock, so tests can fix "now" when an order has no authoredOn. */
+  readonly clock?: () => number;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void> | void;
+
+/**
+ * Builds the HTTP application without listening, so tests drive it with supertest and the server module
+ * only calls listen.
+ * @param deps - configuration, logger, policy, templates, services and the FHIR reader
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger, loaded } = deps;
+  const clock = deps.clock ?? Date.now;
+  const byId = new Map(deps.services.map((s) => [s.id, s]));
+  const hooks = new Map(
+    deps.services.map((s) => {
+      const prefetch = prefetchTemplates(s);
+      return [
+        s.id,
+        {
+          validate: requestValidators(prefetch.map((p) => p.key)),
+          handle: createOrderHook({
+            loaded,
+            templates: deps.templates,
+            prefetch,
+            gather: { readerFactory: deps.readerFactory, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
+            mirrorSystemActions: config.mirrorSystemActions,
+          }),
+        },
+      ];
+    }),
+  );
+  const feedback = new FeedbackRecorder(logger);
+  const discovery = { services: discoveryEntries(deps.services) };
+  const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
+  const policyUrl = (req: Request): string => `${baseUrl(req)}/policies/${loaded.policy.id}`;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLog(logger, clock));
+  // Clients label JSON differently (application/json, application/fhir+json, none): parse every body as JSON.
+  app.use(express.json({ limit: config.bodyLimit, type: () => true, strict: true }));
+
+  // CDS Hooks §Discovery
+  app.get('/cds-services', (_req, res) => {
+    res.json(discovery);
+  });
+
+  // CDS Hooks §Calling a CDS Service
+  app.post('/cds-services/:id', (async (req, res) => {
+    const id = String(req.params.id);
+    const hook = hooks.get(id);
+    if (!hook) {
+      throw new ServiceError('UNKNOWN_SERVICE', `unknown service '${id.slice(0, 64)}'`);
+    }
+    const checked = hook.validate.hookRequest(req.body);
+    if (!checked.ok) {
+      throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
+    }
+    const started = clock();
+    let result: OrderHookResult;
+    try {
+      result = await hook.handle(checked.value, started, policyUrl(req));
+    } catch (error) {
+      // CDS Hooks §Prefetch: no prefetch and no FHIR server → 412.
+      if (error instanceof NoDataAccessError) {
+        throw new ServiceError('NO_DATA_ACCESS');
+      }
+      throw error;
+    }
+    logger.info(
+      {
+        event: 'hook',
+        service: id,
+        hook: checked.value.hook,
+        hookInstance: checked.value.hookInstance,
+        orders: result.decisions.length,
+        decisions: result.decisions,
+        fhirRequests: result.fhirRequests,
+        ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
+        durationMs: clock() - started,
+      },
+      'hook answered',
+    );
+    res.json(result.response);
+  }) satisfies Handler);
+
+  // CDS Hooks §Feedback
+  app.post('/cds-services/:id/feedback', ((req, res) => {
+    const id = String(req.params.id);
+    const hook = hooks.get(id);
+    if (!hook) {
+      throw new ServiceError('UNKNOWN_SERVICE', `unknown service '${id.slice(0, 64)}'`);
+    }
+    const checked = hook.validate.feedback(req.body);
+    if (!checked.ok) {
+      throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
+    }
+    feedback.record(id, checked.value.feedback);
+    res.status(200).end();
+  }) satisfies Handler);
+
+  // The policy text the cards link to: the authority on what the criteria mean.
+  app.get('/policies/:id', (req, res) => {
+    if (req.params.id !== loaded.policy.id) {
+      throw new ServiceError('NOT_FOUND');
+    }
+    res.type('text/plain; charset=utf-8').send(loaded.text);
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.json({ status: 'ready', policy: `${loaded.policy.id}@${loaded.policy.version}`, services: byId.size });
+  });
+
+  app.all('/cds-services', () => {
+    throw new ServiceError('METHOD_NOT_ALLOWED');
+  });
+  app.use(() => {
+    throw new ServiceError('NOT_FOUND');
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** Logs method, route, status and duration of every request; never headers or bodies. */
+function requestLog(logger: Logger, clock: () => number): express.RequestHandler {
+  return (req, res, next) => {
+    const started = clock();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      logger.info({ event: 'request', method: req.method, route, status: res.statusCode, durationMs: clock() - started }, 'request');
+    });
+    next();
+  };
+}
+
+/** The one place errors become HTTP: catalog status and an OperationOutcome body. */
+function errorHandler(logger: Logger): express.ErrorRequestHandler {
+  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = toServiceError(error);
+    if (e.status >= 500) {
+      logger.error({ event: 'error', code: e.code, errorName: error instanceof Error ? error.name : typeof error }, 'request failed');
+    } else {
+      logger.warn({ event: 'rejected', code: e.code, ...(e.field !== undefined ? { field: e.field } : {}) }, 'request rejected');
+    }
+    if (res.headersSent) {
+      return;
+    }
+    res.status(e.status).type('application/fhir+json').send(JSON.stringify(operationOutcome(e)));
+  };
+}

@@ -1,0 +1,59 @@
+import type { Server } from 'node:http';
+import { loadCardTemplates } from './cds/card-templates.js';
+import { loadServiceDefinitions } from './cds/discovery.js';
+import { loadConfig, type Config } from './config.js';
+import { fhirKitReader } from './fhir/fhir-reader.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadPolicy } from './policy/load-policy.js';
+
+/**
+ * Builds the service from its data (policy, cards, hooks) and configuration, and listens. Every data
+ * file is validated here, so a broken policy or template stops the start rather than a clinician's order.
+ * @param config - the configuration
+ * @param logger - the logger
+ */
+export async function startService(config: Config, logger: Logger): Promise<Server> {
+  const app = createApp({
+    config,
+    logger,
+    loaded: loadPolicy(),
+    templates: loadCardTemplates(),
+    services: loadServiceDefinitions(),
+    readerFactory: fhirKitReader,
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Stops accepting connections and lets in-flight requests finish, then exits. */
+function drainOnSignal(server: Server, logger: Logger): void {
+  const stop = (signal: string): void => {
+    logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    // A request stuck past the FHIR deadline must not hold the process forever.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  startService(config, logger)
+    .then((server) => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      logger.info({ event: 'listening', host: config.host, port }, `necessity listening on http://${config.host}:${port}/cds-services`);
+      drainOnSignal(server, logger);
+    })
+    .catch((error: unknown) => {
+      logger.error({ event: 'startup-failed', errorName: error instanceof Error ? error.name : typeof error }, error instanceof Error ? error.message : 'start failed');
+      process.exit(1);
+    });
+}
