@@ -1,0 +1,36 @@
+import { condition, decideFor, daysAgo, fact, procedure, temperature } from '../support/clinical.js';
+
+const backPain = condition('M54.50', { onset: daysAgo(90) });
+
+describe('a source that could not be read (SPEC §2 Unreadable sources)', () => {
+  test('when observations could not be read, fever is unknown, not false', () => {
+    const f = fact('rf.fever', { resources: [backPain], unreadable: { Observation: 'timeout' } });
+    expect(f.value).toBe('unknown');
+    expect(f.unreadable).toContain('Observation');
+  });
+  test('a fever found before the failure still counts', () => {
+    expect(fact('rf.fever', { resources: [temperature(39.1, daysAgo(2))], unreadable: { Observation: 'page-limit' } }).value).toBe('true');
+  });
+  test('when conditions could not be read, plain back pain with therapy never meets criteria', () => {
+    const pt = procedure('97110', { start: daysAgo(50), end: daysAgo(8) });
+    const det = decideFor({ resources: [backPain, pt], unreadable: { Condition: 'server-error' } });
+    expect(det.outcome.decision).not.toBe('meets-criteria');
+  });
+  test('a fever with unreadable imaging needs documentation, since recent imaging is unknown, and says what was unchecked', () => {
+    const det = decideFor({ resources: [backPain, temperature(39.1, daysAgo(2))], unreadable: { ImagingStudy: 'timeout' } });
+    // Recent imaging is unknown, so the repeat-imaging non-indication is unknown: documentation needed, never a false meets.
+    expect(det.outcome.decision).toBe('documentation-needed');
+    expect(det.outcome.missing).toContain('fact.recent-advanced-imaging');
+    expect(det.unchecked).toEqual([{ type: 'ImagingStudy', failure: 'timeout' }]);
+  });
+  test('a cancer history meets criteria when only observations failed', () => {
+    const det = decideFor({ resources: [condition('Z85.46', { clinical: 'resolved' })], unreadable: { Observation: 'server-error' } });
+    expect(det.outcome.decision).toBe('meets-criteria');
+  });
+  test('when nothing at all could be read the determination says so', () => {
+    const all = { Patient: 'timeout', Coverage: 'timeout', Condition: 'timeout', Observation: 'timeout', ImagingStudy: 'timeout', Procedure: 'timeout', MedicationRequest: 'timeout', ServiceRequest: 'timeout', DiagnosticReport: 'timeout', QuestionnaireResponse: 'timeout' } as const;
+    const det = decideFor({ unreadable: all });
+    expect(det.noSourceReadable).toBe(true);
+    expect(det.outcome.decision).toBe('documentation-needed');
+  });
+});
