@@ -17,7 +17,7 @@ export type CoverageState = 'active' | 'none' | 'unreadable';
 
 /** Escapes text taken from the record so it cannot break or inject markdown in the card. */
 export function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+|!~]/g, '\\$&').replace(/\s+/g, ' ').trim();
+  return text.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\s+/g, ' ').trim();
 }
 
 function shorten(text: string, max = SUMMARY_MAX): string {
@@ -61,13 +61,16 @@ function factsIn(node: CriterionTrace, into: string[] = []): string[] {
   return into;
 }
 
-/** Named criteria of a traced subtree that evaluated to `value`. */
-function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], into: CriterionTrace[] = []): CriterionTrace[] {
-  if (node.id !== undefined && node.id.includes('.') && node.value === value && !into.some((c) => c.id === node.id)) {
+/**
+ * Named criteria of a tree ("ind." or "non." below the root) that evaluated to `value`. The prefix keeps
+ * a criterion the other tree merely reads (ind.red-flag inside "no red flag documented") out of it.
+ */
+function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], prefix: 'ind.' | 'non.', into: CriterionTrace[] = []): CriterionTrace[] {
+  if (node.id?.startsWith(prefix) && node.value === value && !into.some((c) => c.id === node.id)) {
     into.push(node);
   }
   for (const child of node.children ?? []) {
-    criteriaWith(child, value, into);
+    criteriaWith(child, value, prefix, into);
   }
   return into;
 }
@@ -110,7 +113,7 @@ export class CardRenderer {
       case 'meets-criteria':
         return shorten(fill(t[decision], { ...vars, reason: this.mainIndication(det) }));
       case 'does-not-meet-criteria': {
-        const non = criteriaWith(det.outcome.trace.nonIndications, 'true')[0];
+        const non = criteriaWith(det.outcome.trace.nonIndications, 'true', 'non.')[0];
         return shorten(fill(t[decision], { ...vars, reason: non?.label ?? t['no-indication'] }));
       }
       case 'documentation-needed': {
@@ -121,7 +124,7 @@ export class CardRenderer {
   }
 
   private mainIndication(det: Determination): string {
-    const met = criteriaWith(det.outcome.trace.indications, 'true')[0];
+    const met = criteriaWith(det.outcome.trace.indications, 'true', 'ind.')[0];
     if (!met) {
       return '';
     }
@@ -130,17 +133,27 @@ export class CardRenderer {
     return (fact && this.definitions.get(fact)?.label) ?? met.label ?? met.id ?? '';
   }
 
-  /** "4 weeks of conservative care or a red flag": the open questions, grouped as a clinician reads them. */
-  private needs(missing: readonly string[]): string {
-    const t = this.templates.summary;
-    const byGroup = new Map<string, string[]>();
+  /**
+   * The open questions grouped as a clinician reads them, the smallest group first: one question that
+   * settles the decision (4 weeks of conservative care) before one of five red flags.
+   */
+  private groupedMissing(missing: readonly string[]): [string, FactDefinition[]][] {
+    const byGroup = new Map<string, FactDefinition[]>();
     for (const id of missing) {
       const def = this.definitions.get(id);
       if (def) {
-        byGroup.set(def.group, [...(byGroup.get(def.group) ?? []), def.label]);
+        byGroup.set(def.group, [...(byGroup.get(def.group) ?? []), def]);
       }
     }
-    const phrases = [...byGroup].map(([group, labels]) => (labels.length > 1 ? (this.loaded.policy.groups[group]?.phrase ?? group) : (labels[0] ?? group)));
+    return [...byGroup].sort((a, b) => a[1].length - b[1].length);
+  }
+
+  /** "4 weeks of conservative care or a red flag". */
+  private needs(missing: readonly string[]): string {
+    const t = this.templates.summary;
+    const phrases = this.groupedMissing(missing).map(([group, defs]) =>
+      defs.length > 1 ? (this.loaded.policy.groups[group]?.phrase ?? group) : (defs[0]?.label ?? group),
+    );
     if (phrases.length === 0) {
       return orList(['the open criteria'], t.or);
     }
@@ -153,7 +166,7 @@ export class CardRenderer {
     if (f.answer) {
       return `- **${words}**: answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
     }
-    const lines = [`- **${words}**${f.detail !== undefined && f.id.startsWith('fact.conservative') ? `: ${md(f.detail)}` : ''}`];
+    const lines = [`- **${words}**${f.detail !== undefined ? `: documented ${md(f.detail)}` : ''}`];
     for (const e of f.evidence) {
       lines.push(`  - ${evidenceLine(e)}`);
     }
@@ -177,14 +190,14 @@ export class CardRenderer {
         return [this.factLine(f)];
       });
 
-    const met = criteriaWith(trace.indications, 'true');
+    const met = criteriaWith(trace.indications, 'true', 'ind.');
     if (met.length > 0) {
       const lines = met.flatMap((c) => show(factsIn(c).filter((id) => det.facts.get(id)?.value === 'true')));
       sections.push(`**${t.met}**: ${met.map((c) => md(c.label ?? c.id ?? '')).join('; ')}\n\n${lines.join('\n')}`);
     }
 
     if (decision === 'does-not-meet-criteria') {
-      const non = criteriaWith(trace.nonIndications, 'true');
+      const non = criteriaWith(trace.nonIndications, 'true', 'non.');
       if (non.length > 0) {
         for (const c of non) {
           const lines = show(factsIn(c));
@@ -196,17 +209,18 @@ export class CardRenderer {
     }
 
     if (decision === 'documentation-needed') {
-      const checklist = det.outcome.missing.map((id) => {
-        const def = this.definitions.get(id);
-        const f = det.facts.get(id);
-        const span = f?.detail !== undefined ? ` (${fill(t.missingSpan, { detail: md(f.detail) })})` : '';
-        const hint = def?.hint !== undefined ? `: ${md(def.hint)}` : '';
-        return `- [ ] ${md(def?.words ?? id)}${span}${hint}`;
-      });
+      const checklist = this.groupedMissing(det.outcome.missing).flatMap(([, defs]) =>
+        defs.map((def) => {
+          const f = det.facts.get(def.id);
+          const span = f?.detail !== undefined ? ` (${fill(t.missingSpan, { detail: md(f.detail) })})` : '';
+          const hint = def.hint !== undefined ? `: ${md(def.hint)}` : '';
+          return `- [ ] ${md(def.words)}${span}${hint}`;
+        }),
+      );
       if (checklist.length > 0) {
         sections.push(`**${t.missing}**\n\n${checklist.join('\n')}`);
       }
-      const possible = criteriaWith(trace.nonIndications, 'unknown');
+      const possible = criteriaWith(trace.nonIndications, 'unknown', 'non.');
       if (possible.length > 0) {
         sections.push(`**${t.possibleNonIndication}**: ${possible.map((c) => md(c.clause ?? c.label ?? '')).join('; ')}`);
       }

@@ -47,7 +47,9 @@ export function decide(trees: DecisionTrees, facts: FactValues): Outcome {
   const non = evaluate(trees.nonIndications, facts, memo);
   const decision = decisionOf(ind, non);
   const roots = new Set([trees.indications, trees.nonIndications]);
-  const satisfiedCriteria = [...namedCriteria(trees.indications), ...namedCriteria(trees.nonIndications)]
+  // A named criterion may be shared by both trees ("no red flag documented" reads ind.red-flag): list it once.
+  const named = [...new Set([...namedCriteria(trees.indications), ...namedCriteria(trees.nonIndications)])];
+  const satisfiedCriteria = named
     .filter((c) => !roots.has(c) && evaluate(c, facts, memo) === 'true')
     .flatMap((c) => (c.id !== undefined ? [c.id] : []));
   const missing =

@@ -440,8 +440,8 @@ function careSpanRule(name: string, atLeastDays: number, ctx: RuleContext): Rule
   const days = Math.floor(spanMs / DAY_MS);
   const detail =
     counted.length > 0
-      ? `${days} day${days === 1 ? '' : 's'} documented (${isoDay(earliest)} to ${isoDay(latest)})`
-      : 'none documented in the last 180 days';
+      ? `${days} day${days === 1 ? '' : 's'}, from ${isoDay(earliest)} to ${isoDay(latest)}`
+      : `none in the last ${def.lookbackDays} days`;
   const evidence = counted.map(careEvidence);
   const sources: SourceType[] = ['Procedure', 'MedicationRequest'];
   if (spanMs >= atLeastDays * DAY_MS) {

@@ -27,7 +27,7 @@ describe('four weeks of conservative care (fact.conservative-care-4wk)', () => {
     const pt = procedure('97110', { start: daysAgo(20), end: daysAgo(10) });
     const f = fact('fact.conservative-care-4wk', { resources: [backPain, pt] });
     expect(f.value).toBe('unknown');
-    expect(f.detail).toContain('10 days documented');
+    expect(f.detail).toContain('10 days, from');
   });
   test('exactly 28 days of therapy is enough', () => {
     const pt = procedure('97110', { start: dayAgo(40), end: dayAgo(12) });
@@ -54,13 +54,13 @@ describe('four weeks of conservative care (fact.conservative-care-4wk)', () => {
   });
   test('therapy that ended more than 180 days ago is ignored', () => {
     const pt = procedure('97110', { start: daysAgo(300), end: daysAgo(200) });
-    expect(fact('fact.conservative-care-4wk', { resources: [backPain, pt] }).detail).toContain('none documented');
+    expect(fact('fact.conservative-care-4wk', { resources: [backPain, pt] }).detail).toContain('none in the last 180 days');
   });
   test('therapy that started 200 days ago and ended 170 days ago counts only from day 180: ten days', () => {
     const pt = procedure('97110', { start: daysAgo(200), end: daysAgo(170) });
     const f = fact('fact.conservative-care-4wk', { resources: [backPain, pt] });
     expect(f.value).toBe('unknown');
-    expect(f.detail).toContain('10 days documented');
+    expect(f.detail).toContain('10 days, from');
   });
   test('therapy still in progress without an end runs until now', () => {
     const pt = procedure('97110', { start: daysAgo(30) }, 'in-progress');

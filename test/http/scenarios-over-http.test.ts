@@ -57,6 +57,7 @@ describe.each(['prefetch', 'fetch'] as const)('an EHR signing each public scenar
     const det = dets[0] as { decision: string; satisfied?: string[]; missing?: string[]; order: string };
     expect(det.order).toBe(`ServiceRequest/${scenario.draftOrders[0]?.id ?? ''}`);
     expect(problemsWith(scenario, det)).toEqual([]);
+    expect(new Set(det.satisfied).size).toBe(det.satisfied?.length ?? 0);
     if (scenario.hook === 'order-sign') {
       expect(coveredCode(body, scenario.draftOrders[0]?.id ?? '')).toBe(COVERED_BY_DECISION[det.decision]);
     } else {
