@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Production image for the necessity CDS Hooks service. Two stages: the build stage compiles TypeScript
+# with dev dependencies; the runtime stage holds production dependencies, the compiled code and the data
+# the service reads at start (policy/, hooks/, cards/), and runs as the unprivileged node user.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY policy ./policy
+COPY hooks ./hooks
+COPY cards ./cards
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+# node directly (not npm) so SIGTERM reaches the service and it drains in-flight requests.
+CMD ["node", "dist/src/server.js"]
