@@ -1,3 +1,4 @@
+import type { QuestionnaireResponse } from 'fhir/r4.js';
 import { CPT, SCT, answers, condition, dayAgo, daysAgo, fact, lumbarStudy, medication, order, procedure, report, valueOf } from '../support/clinical.js';
 
 const backPain = condition('M54.50', { onset: daysAgo(90) });
@@ -214,7 +215,8 @@ describe("the clinician's answers (SPEC §2)", () => {
     expect(valueOf('rf.saddle-anesthesia', { resources: [answers({ 'rf.saddle-anesthesia': true }, daysAgo(1), 'http://example.org/Questionnaire/other')] })).toBe('unknown');
   });
   test('an in-progress response does not count', () => {
-    expect(valueOf('rf.saddle-anesthesia', { resources: [{ ...answers({ 'rf.saddle-anesthesia': true }), status: 'in-progress' }] })).toBe('unknown');
+    const inProgress: QuestionnaireResponse = { ...answers({ 'rf.saddle-anesthesia': true }), status: 'in-progress' };
+    expect(valueOf('rf.saddle-anesthesia', { resources: [inProgress] })).toBe('unknown');
   });
   test('an answer nested inside a group counts', () => {
     const qr = answers({});

@@ -24,7 +24,8 @@ describe('fever (rf.fever)', () => {
     expect(valueOf('rf.fever', { resources: [temperature(39.5, daysAgo(31))] })).toBe('false');
   });
   test('a fever recorded on the calendar day 30 days ago still counts', () => {
-    expect(valueOf('rf.fever', { resources: [{ ...temperature(39.5, ''), effectiveDateTime: dayAgo(30) }] })).toBe('true');
+    const onTheDay: Observation = { ...temperature(39.5, ''), effectiveDateTime: dayAgo(30) };
+    expect(valueOf('rf.fever', { resources: [onTheDay] })).toBe('true');
   });
   test('a fever measured by a core temperature code (8331-1 oral) counts', () => {
     expect(valueOf('rf.fever', { resources: [quantity('8331-1', 38.4, 'Cel', daysAgo(1))] })).toBe('true');
