@@ -45,8 +45,8 @@ export interface RuleResult {
   readonly detail?: string;
 }
 
-/** What a rule may read. Facts are looked up through `fact` so that answers apply (SPEC §2). */
-export interface RuleContext {
+/** What facts are computed from: the policy, the patient's indexed record, the order and "now". */
+export interface FactInput {
   readonly policy: Policy;
   readonly valueSets: ValueSets;
   readonly index: RecordIndex;
@@ -54,6 +54,10 @@ export interface RuleContext {
   readonly draftOrders: readonly ServiceRequest[];
   /** "Now" in epoch ms: the order's authoredOn, else the time of the request (SPEC §1). */
   readonly now: number;
+}
+
+/** What a rule may read. Facts are looked up through `fact` so that answers apply (SPEC §2). */
+export interface RuleContext extends FactInput {
   readonly fact: (id: string) => RuleResult;
 }
 

@@ -1,11 +1,12 @@
-import type { QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseItemAnswer, ServiceRequest } from 'fhir/r4.js';
+import type { QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseItemAnswer } from 'fhir/r4.js';
 import type { Truth } from '../engine/truth.js';
 import type { SourceType } from '../fhir/patient-record.js';
-import type { AnswerRules, FactDefinition, Policy } from '../policy/policy-types.js';
-import { evaluateRule, type Evidence, type RuleContext, type RuleResult } from './evidence-rules.js';
+import type { AnswerRules, FactDefinition } from '../policy/policy-types.js';
+import { evaluateRule, type Evidence, type FactInput, type RuleContext, type RuleResult } from './evidence-rules.js';
+
+export type { FactInput };
 import { DAY_MS, isoDay, onOrAfter, parseFhirDate } from './fhir-dates.js';
-import { referenceOf, statusOf, type RecordIndex } from './record-index.js';
-import type { ValueSets } from './value-sets.js';
+import { referenceOf, statusOf } from './record-index.js';
 
 /** A clinician's answer to a fact (SPEC §2 Answers). */
 export interface Answer {
@@ -29,15 +30,6 @@ export interface FactResult {
   readonly unreadable: readonly SourceType[];
   /** A measurement to show whatever the value (the documented span of conservative care). */
   readonly detail?: string;
-}
-
-export interface FactInput {
-  readonly policy: Policy;
-  readonly valueSets: ValueSets;
-  readonly index: RecordIndex;
-  readonly order: ServiceRequest;
-  readonly draftOrders: readonly ServiceRequest[];
-  readonly now: number;
 }
 
 /** Policy-level error: a fact definition that cannot be evaluated (cycles, unknown ids). */

@@ -67,13 +67,18 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(discovery);
   });
 
-  // CDS Hooks §Calling a CDS Service
-  app.post('/cds-services/:id', (async (req, res) => {
+  const serviceOf = (req: Request): { id: string; hook: NonNullable<ReturnType<typeof hooks.get>> } => {
     const id = String(req.params.id);
     const hook = hooks.get(id);
     if (!hook) {
       throw new ServiceError('UNKNOWN_SERVICE', `unknown service '${id.slice(0, 64)}'`);
     }
+    return { id, hook };
+  };
+
+  // CDS Hooks §Calling a CDS Service
+  app.post('/cds-services/:id', (async (req, res) => {
+    const { id, hook } = serviceOf(req);
     const checked = hook.validate.hookRequest(req.body);
     if (!checked.ok) {
       throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
@@ -108,11 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // CDS Hooks §Feedback
   app.post('/cds-services/:id/feedback', ((req, res) => {
-    const id = String(req.params.id);
-    const hook = hooks.get(id);
-    if (!hook) {
-      throw new ServiceError('UNKNOWN_SERVICE', `unknown service '${id.slice(0, 64)}'`);
-    }
+    const { id, hook } = serviceOf(req);
     const checked = hook.validate.feedback(req.body);
     if (!checked.ok) {
       throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
