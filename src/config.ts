@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { ACCEPTABLE_ALGORITHMS, type TrustedClient } from './http/client-auth.js';
+
 /**
  * Configuration from the environment. Every key is documented here and in the README.
  */
@@ -18,6 +22,22 @@ export interface Config {
   readonly bodyLimit: string;
   /** CDS_MIRROR_SYSTEM_ACTIONS=on: also put systemActions in response.extension.systemActions (older clients). */
   readonly mirrorSystemActions: boolean;
+  /**
+   * Client JWT verification (CDS_AUTH). 'on' when CDS_TRUSTED_CLIENTS is set; CDS_AUTH=off turns it off for
+   * local sandbox use. Without trusted clients the service refuses to start when NODE_ENV=production or
+   * CDS_AUTH=on, and runs unverified (with a warning) otherwise.
+   */
+  readonly auth: 'on' | 'off';
+  /** Why auth is off, for the start-up warning. */
+  readonly authOffReason?: string;
+  /** CDS_TRUSTED_CLIENTS: a JSON array, or the path of a JSON file, of { iss, jku, tenant? }. */
+  readonly trustedClients: readonly TrustedClient[];
+  /** CDS_JWT_ALGORITHMS: comma-separated asymmetric algorithms accepted. Default ES384,RS384. */
+  readonly jwtAlgorithms: readonly string[];
+  /** The base URL that `aud` must name: CDS_PUBLIC_URL, else http://HOST:PORT. */
+  readonly audienceBase: string;
+  /** CDS_CORS_ORIGINS: comma-separated origins allowed by CORS, or * (default: trust rests on the JWT). */
+  readonly corsOrigins: '*' | readonly string[];
 }
 
 /** A configuration value is wrong; the service refuses to start rather than run misconfigured. */
@@ -50,9 +70,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (publicUrl !== undefined && publicUrl !== '' && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
     throw new ConfigError('CDS_PUBLIC_URL must be an http(s) URL');
   }
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const trustedClients = readTrustedClients(env.CDS_TRUSTED_CLIENTS);
+  const authSetting = (env.CDS_AUTH ?? '').toLowerCase();
+  if (!['', 'on', 'off'].includes(authSetting)) {
+    throw new ConfigError('CDS_AUTH must be on or off');
+  }
+  let auth: 'on' | 'off' = 'on';
+  let authOffReason: string | undefined;
+  if (authSetting === 'off') {
+    auth = 'off';
+    authOffReason = 'CDS_AUTH=off: client JWTs are not verified (local sandbox use only)';
+  } else if (trustedClients.length === 0) {
+    if (authSetting === 'on' || env.NODE_ENV === 'production') {
+      throw new ConfigError('client authentication is on but CDS_TRUSTED_CLIENTS is empty: configure trusted clients, or set CDS_AUTH=off for local use');
+    }
+    auth = 'off';
+    authOffReason = 'no CDS_TRUSTED_CLIENTS configured: client JWTs are not verified (development default; production refuses to start)';
+  }
+  const jwtAlgorithms = (env.CDS_JWT_ALGORITHMS || 'ES384,RS384').split(',').map((a) => a.trim()).filter(Boolean);
+  for (const alg of jwtAlgorithms) {
+    if (!(ACCEPTABLE_ALGORITHMS as readonly string[]).includes(alg)) {
+      throw new ConfigError(`CDS_JWT_ALGORITHMS: ${alg} is not an asymmetric JWS algorithm (none and HMAC are never accepted)`);
+    }
+  }
+  const cors = (env.CDS_CORS_ORIGINS ?? '*').trim();
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
-    host: env.HOST || '127.0.0.1',
+    port,
+    host,
+    auth,
+    ...(authOffReason !== undefined ? { authOffReason } : {}),
+    trustedClients,
+    jwtAlgorithms,
+    audienceBase: publicUrl || `http://${host}:${port}`,
+    corsOrigins: cors === '*' || cors === '' ? '*' : cors.split(',').map((o) => o.trim()).filter(Boolean),
     ...(publicUrl ? { publicUrl } : {}),
     logLevel: env.LOG_LEVEL || 'info',
     fhirTimeoutMs: integer(env, 'CDS_FHIR_TIMEOUT_MS', 4000, 100, 60000),
@@ -60,4 +112,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: env.CDS_BODY_LIMIT || '5mb',
     mirrorSystemActions: (env.CDS_MIRROR_SYSTEM_ACTIONS ?? '').toLowerCase() === 'on',
   };
+}
+
+const clientsSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['iss', 'jku'],
+    properties: {
+      iss: { type: 'string', minLength: 1 },
+      jku: { type: 'string', pattern: '^https?://' },
+      tenant: { type: 'string', minLength: 1 },
+    },
+  },
+};
+
+/** CDS_TRUSTED_CLIENTS as inline JSON or the path of a JSON file. */
+function readTrustedClients(raw: string | undefined): TrustedClient[] {
+  if (raw === undefined || raw.trim() === '') {
+    return [];
+  }
+  const text = raw.trim().startsWith('[') ? raw : existsSync(raw) ? readFileSync(raw, 'utf8') : undefined;
+  if (text === undefined) {
+    throw new ConfigError('CDS_TRUSTED_CLIENTS must be a JSON array or the path of a JSON file');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('CDS_TRUSTED_CLIENTS is not valid JSON');
+  }
+  const ajv = new Ajv({ strict: false });
+  if (!ajv.validate(clientsSchema, parsed)) {
+    throw new ConfigError(`CDS_TRUSTED_CLIENTS: ${ajv.errorsText()}`);
+  }
+  return parsed as TrustedClient[];
 }

@@ -28,6 +28,10 @@ export interface LogFields {
   readonly port?: number;
   readonly host?: string;
   readonly errorName?: string;
+  /** Why a client was refused (an AuthFailure code). */
+  readonly reason?: string;
+  /** The issuer a refused token claimed: a URL, not a secret. */
+  readonly issuer?: string;
 }
 
 export interface Logger {

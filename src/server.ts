@@ -45,6 +45,9 @@ const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`fil
 if (isMain) {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  if (config.authOffReason !== undefined) {
+    logger.warn({ event: 'auth-off' }, config.authOffReason);
+  }
   startService(config, logger)
     .then((server) => {
       const address = server.address();

@@ -9,6 +9,7 @@ import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
 import type { Logger } from '../logger.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
+import { AuthError, ClientVerifier } from './client-auth.js';
 import { ServiceError, operationOutcome, toServiceError } from './errors.js';
 
 export interface AppDeps {
@@ -56,11 +57,19 @@ export function createApp(deps: AppDeps): express.Express {
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
   const policyUrl = (req: Request): string => `${baseUrl(req)}/policies/${loaded.policy.id}`;
 
+  const verifier = config.auth === 'on' ? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock }) : undefined;
+
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(logger, clock));
+  app.use(cors(config.corsOrigins));
+  // CDS Hooks §Trusting CDS Clients: every CDS endpoint (discovery, hooks, feedback) needs a verified JWT.
+  if (verifier) {
+    app.use('/cds-services', authenticate(verifier, config.audienceBase, logger));
+  }
   // Clients label JSON differently (application/json, application/fhir+json, none): parse every body as JSON.
   app.use(express.json({ limit: config.bodyLimit, type: () => true, strict: true }));
+  app.use(rejectDeepNesting(MAX_JSON_DEPTH));
 
   // CDS Hooks §Discovery
   app.get('/cds-services', (_req, res) => {
@@ -147,6 +156,76 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/** FHIR resources nest a few levels deep; far deeper JSON is an attack on recursive code, refused up front. */
+const MAX_JSON_DEPTH = 64;
+
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) {
+      continue;
+    }
+    if (depth >= max) {
+      return true;
+    }
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return false;
+}
+
+function rejectDeepNesting(max: number): express.RequestHandler {
+  return (req, _res, next) => {
+    if (depthExceeds(req.body, max)) {
+      throw new ServiceError('INVALID_REQUEST', `the request body nests deeper than ${max} levels`);
+    }
+    next();
+  };
+}
+
+/** CORS for browser clients such as the CDS Hooks sandbox; trust rests on the JWT, not the origin. */
+function cors(origins: '*' | readonly string[]): express.RequestHandler {
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && (origins === '*' || origins.includes(origin))) {
+      res.setHeader('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Access-Control-Max-Age', '600');
+      if (origins !== '*') {
+        res.setHeader('Vary', 'Origin');
+      }
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * Verifies the client's JWT with `aud` = the exact URL called. Any failure is a bare 401: the reason goes
+ * to the log, never to the caller, and the token itself goes nowhere.
+ */
+function authenticate(verifier: ClientVerifier, audienceBase: string, logger: Logger): express.RequestHandler {
+  return async (req, _res, next) => {
+    const path = req.originalUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
+    try {
+      await verifier.verify(req.headers.authorization, `${audienceBase}${path}`);
+    } catch (error) {
+      const e = error instanceof AuthError ? error : new AuthError('invalid-signature-or-claims');
+      logger.warn({ event: 'unauthorized', reason: e.failure, ...(e.issuer !== undefined ? { issuer: e.issuer } : {}) }, 'client authentication failed');
+      throw new ServiceError('UNAUTHORIZED');
+    }
+    next();
+  };
+}
+
 /** Logs method, route, status and duration of every request; never headers or bodies. */
 function requestLog(logger: Logger, clock: () => number): express.RequestHandler {
   return (req, res, next) => {
@@ -170,6 +249,9 @@ function errorHandler(logger: Logger): express.ErrorRequestHandler {
     }
     if (res.headersSent) {
       return;
+    }
+    if (e.code === 'UNAUTHORIZED') {
+      res.setHeader('WWW-Authenticate', 'Bearer');
     }
     res.status(e.status).type('application/fhir+json').send(JSON.stringify(operationOutcome(e)));
   };

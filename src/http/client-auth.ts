@@ -1,0 +1,167 @@
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+
+/** A CDS client this service trusts: its issuer and the one JWKS URL its keys are fetched from. */
+export interface TrustedClient {
+  readonly iss: string;
+  readonly jku: string;
+  /** When set, the token's `tenant` claim must equal it. */
+  readonly tenant?: string;
+}
+
+/** Why a token was refused; logged, never sent to the caller (CDS Hooks §Trusting CDS Clients). */
+export type AuthFailure =
+  | 'missing-token'
+  | 'malformed-token'
+  | 'algorithm-not-allowed'
+  | 'missing-kid'
+  | 'wrong-typ'
+  | 'untrusted-issuer'
+  | 'jku-not-allowlisted'
+  | 'tenant-mismatch'
+  | 'iat-in-future'
+  | 'missing-jti'
+  | 'replayed-jti'
+  | 'invalid-signature-or-claims'
+  | 'keys-unavailable';
+
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  /**
+   * @param failure - the reason, for the log
+   * @param issuer - the claimed issuer, when one could be read (not a secret, helps operators)
+   */
+  constructor(
+    readonly failure: AuthFailure,
+    readonly issuer?: string,
+  ) {
+    super(`client authentication failed: ${failure}`);
+  }
+}
+
+/** The asymmetric algorithms CDS Hooks 2.0.1 names; `none` and HMAC are never accepted. */
+export const ACCEPTABLE_ALGORITHMS = ['ES384', 'RS384', 'ES256', 'RS256', 'ES512', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+
+export interface VerifierOptions {
+  readonly clients: readonly TrustedClient[];
+  /** Allowed JWS algorithms (default ES384 and RS384). */
+  readonly algorithms: readonly string[];
+  /** Epoch ms clock. */
+  readonly clock?: () => number;
+  /** Seconds of clock skew tolerated on exp and iat. */
+  readonly clockToleranceSeconds?: number;
+}
+
+/**
+ * Verifies the bearer JWT a CDS client sends on every call (CDS Hooks 2.0.1 §Trusting CDS Clients): an
+ * allowed asymmetric algorithm, a `kid`, a trusted `iss` whose JWKS (fetched only from the configured URL,
+ * cached, refetched on an unknown `kid` at most every 30 s) verifies the signature, `aud` equal to the URL
+ * called, unexpired, not issued in the future, and a `jti` not seen before within the token's lifetime.
+ */
+export class ClientVerifier {
+  private readonly byIssuer: ReadonlyMap<string, TrustedClient>;
+  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** jti → epoch seconds after which it may be forgotten (the token's exp). */
+  private readonly seenJti = new Map<string, number>();
+  private readonly clock: () => number;
+  private readonly tolerance: number;
+
+  /**
+   * @param options - trusted clients, algorithms, clock
+   */
+  constructor(private readonly options: VerifierOptions) {
+    this.byIssuer = new Map(options.clients.map((c) => [c.iss, c]));
+    this.clock = options.clock ?? Date.now;
+    this.tolerance = options.clockToleranceSeconds ?? 5;
+  }
+
+  /**
+   * Verifies the Authorization header for a call to `audience`.
+   * @param authorization - the raw header
+   * @param audience - the exact URL the client called
+   * @returns the verified claims
+   */
+  async verify(authorization: string | undefined, audience: string): Promise<JWTPayload> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const token = match?.[1];
+    if (!token) {
+      throw new AuthError('missing-token');
+    }
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let claims: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      claims = decodeJwt(token);
+    } catch {
+      throw new AuthError('malformed-token');
+    }
+    const issuer = typeof claims.iss === 'string' ? claims.iss : undefined;
+    if (typeof header.alg !== 'string' || !this.options.algorithms.includes(header.alg)) {
+      throw new AuthError('algorithm-not-allowed', issuer);
+    }
+    if (typeof header.kid !== 'string' || header.kid === '') {
+      throw new AuthError('missing-kid', issuer);
+    }
+    if (header.typ !== undefined && String(header.typ).toUpperCase() !== 'JWT') {
+      throw new AuthError('wrong-typ', issuer);
+    }
+    const client = issuer !== undefined ? this.byIssuer.get(issuer) : undefined;
+    if (!client) {
+      throw new AuthError('untrusted-issuer', issuer);
+    }
+    // The token may say where its keys are, but keys only ever come from the allowlisted URL.
+    if (header.jku !== undefined && header.jku !== client.jku) {
+      throw new AuthError('jku-not-allowlisted', issuer);
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keySet(client), {
+        algorithms: [...this.options.algorithms],
+        issuer: client.iss,
+        audience,
+        clockTolerance: this.tolerance,
+        currentDate: new Date(this.clock()),
+        requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'],
+      }));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new AuthError(code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' ? 'keys-unavailable' : 'invalid-signature-or-claims', issuer);
+    }
+    const now = Math.floor(this.clock() / 1000);
+    if (typeof payload.iat !== 'number' || payload.iat > now + this.tolerance) {
+      throw new AuthError('iat-in-future', issuer);
+    }
+    if (client.tenant !== undefined && payload.tenant !== client.tenant) {
+      throw new AuthError('tenant-mismatch', issuer);
+    }
+    if (typeof payload.jti !== 'string' || payload.jti === '') {
+      throw new AuthError('missing-jti', issuer);
+    }
+    this.rememberJti(`${client.iss}\u0000${payload.jti}`, typeof payload.exp === 'number' ? payload.exp : now, now, issuer);
+    return payload;
+  }
+
+  private keySet(client: TrustedClient): ReturnType<typeof createRemoteJWKSet> {
+    let set = this.keySets.get(client.jku);
+    if (!set) {
+      set = createRemoteJWKSet(new URL(client.jku), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 2_000 });
+      this.keySets.set(client.jku, set);
+    }
+    return set;
+  }
+
+  /** Refuses a jti seen before its token expired; forgets expired ones as it goes. */
+  private rememberJti(key: string, exp: number, now: number, issuer: string | undefined): void {
+    const until = this.seenJti.get(key);
+    if (until !== undefined && until + this.tolerance >= now) {
+      throw new AuthError('replayed-jti', issuer);
+    }
+    this.seenJti.set(key, exp);
+    if (this.seenJti.size > 10_000 && this.seenJti.size % 1_000 === 0) {
+      for (const [k, e] of this.seenJti) {
+        if (e + this.tolerance < now) {
+          this.seenJti.delete(k);
+        }
+      }
+    }
+  }
+}
