@@ -22,8 +22,8 @@ function indexDefinitions(): void {
 
 /** Ways the test server can be told to misbehave, per resource type or for all ('*'). */
 export interface Faults {
-  /** Answer this status with an OperationOutcome. */
-  status?: { type: string; code: number };
+  /** Answer this status with an OperationOutcome; `times` limits how many requests fail. */
+  status?: { type: string; code: number; times?: number };
   /** Answer 200 with a body that is not JSON. */
   malformed?: string;
   /** Wait this long before answering every request. */
@@ -96,7 +96,7 @@ export async function startFhirTestServer(options: FhirTestServerOptions = {}): 
       res.status(200).type('application/fhir+json').send('{"resourceType":"Bundle","entry":[{');
       return;
     }
-    if (f.status && (f.status.type === '*' || f.status.type === type)) {
+    if (f.status && (f.status.type === '*' || f.status.type === type) && (f.status.times === undefined || f.status.times-- > 0)) {
       res.status(f.status.code).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] });
       return;
     }
