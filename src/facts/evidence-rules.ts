@@ -312,18 +312,30 @@ function weightDropRule(rule: Extract<EvidenceRule, { kind: 'weight-drop' }>, ct
   if (bariatric) {
     return found_([], ['Observation'], ctx);
   }
+  // Sorted by date, each reading is compared with the heaviest strictly earlier one: O(n log n), so a
+  // record with thousands of weights costs no more than its sort.
+  readings.sort((a, b) => a.date.start - b.date.start);
+  let heaviest: (typeof readings)[number] | undefined;
+  let next = 0;
   for (const later of readings) {
-    for (const earlier of readings) {
-      if (compareDates(earlier.date, later.date) < 0 && later.kg <= earlier.kg * (1 - rule.atLeastPercent / 100)) {
-        return found_(
-          [
-            evidenceOf(earlier.d, earlier.coding, earlier.d.resource.code, ctx, earlier.text),
-            evidenceOf(later.d, later.coding, later.d.resource.code, ctx, later.text),
-          ],
-          ['Observation', 'Condition'],
-          ctx,
-        );
+    for (; next < readings.length; next++) {
+      const candidate = readings[next];
+      if (!candidate || compareDates(candidate.date, later.date) >= 0) {
+        break;
       }
+      if (!heaviest || candidate.kg > heaviest.kg) {
+        heaviest = candidate;
+      }
+    }
+    if (heaviest && later.kg <= heaviest.kg * (1 - rule.atLeastPercent / 100)) {
+      return found_(
+        [
+          evidenceOf(heaviest.d, heaviest.coding, heaviest.d.resource.code, ctx, heaviest.text),
+          evidenceOf(later.d, later.coding, later.d.resource.code, ctx, later.text),
+        ],
+        ['Observation', 'Condition'],
+        ctx,
+      );
     }
   }
   return found_([], ['Observation', 'Condition'], ctx);

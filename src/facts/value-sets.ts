@@ -93,6 +93,8 @@ function patternMatches(pattern: CodePattern, code: string, rule: MatchRule): bo
 /** The compiled value sets of a policy: answers "is this coding in set X?". */
 export class ValueSets {
   private readonly compiled = new Map<string, CompiledValueSet>();
+  /** Answers already computed, keyed by set, system and code: a large record repeats the same codes. */
+  private readonly answers = new Map<string, boolean>();
   private readonly systemsByUrl = new Map<string, CodeSystemDefinition>();
 
   /**
@@ -131,14 +133,27 @@ export class ValueSets {
     if (!coding || typeof coding.code !== 'string') {
       return false;
     }
-    const set = this.get(name);
     const system = typeof coding.system === 'string' ? coding.system.trim() : undefined;
+    const key = `${name}\u0000${system ?? '\u0001'}\u0000${coding.code}`;
+    const known = this.answers.get(key);
+    if (known !== undefined) {
+      return known;
+    }
+    const answer = this.match(name, system, coding.code);
+    if (this.answers.size < 200_000) {
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  private match(name: string, system: string | undefined, rawCode: string): boolean {
+    const set = this.get(name);
     for (const m of set.matchers) {
       if (system !== undefined ? system !== m.system.url : !m.system.systemOptional) {
         continue;
       }
       const rule = m.system.match;
-      const code = rule === 'icd10-prefix' ? normaliseIcd10(coding.code) : coding.code.trim();
+      const code = rule === 'icd10-prefix' ? normaliseIcd10(rawCode) : rawCode.trim();
       if (m.include.some((p) => patternMatches(p, code, rule)) && !m.exclude.some((p) => patternMatches(p, code, rule))) {
         return true;
       }
