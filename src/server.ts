@@ -28,14 +28,35 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   });
 }
 
-/** Stops accepting connections and lets in-flight requests finish, then exits. */
+/**
+ * Stops accepting connections and resolves once in-flight requests have finished. Idle keep-alive
+ * connections are closed at once; a request stuck longer than `graceMs` is cut.
+ * @param server - the listening server
+ * @param graceMs - the longest wait for in-flight requests
+ */
+export function drain(server: Server, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    // A connection that finishes its request becomes idle keep-alive: close those as they appear.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      clearInterval(sweep);
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 function drainOnSignal(server: Server, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    // A request stuck past the FHIR deadline must not hold the process forever.
-    setTimeout(() => process.exit(0), 10_000).unref();
+    void drain(server).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -43,7 +64,13 @@ function drainOnSignal(server: Server, logger: Logger): void {
 
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
-  const config = loadConfig();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    createLogger().error({ event: 'startup-failed', errorName: 'ConfigError' }, error instanceof Error ? error.message : 'invalid configuration');
+    process.exit(1);
+  }
   const logger = createLogger(config.logLevel);
   if (config.authOffReason !== undefined) {
     logger.warn({ event: 'auth-off' }, config.authOffReason);
