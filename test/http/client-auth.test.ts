@@ -93,6 +93,20 @@ describe('a CDS client is trusted only with a valid JWT (CDS Hooks §Trusting CD
     expect(logged.find((l) => l.event === 'unauthorized')?.reason).toBe('replayed-jti');
   });
 
+  test('the key set is fetched once and cached; tokens with unknown kids cannot force refetches', async () => {
+    const fresh = await startEhrIdentity();
+    const own = testApp(loadConfig({ CDS_TRUSTED_CLIENTS: JSON.stringify([{ iss: fresh.iss, jku: fresh.jku }]), CDS_PUBLIC_URL: BASE }));
+    for (let i = 0; i < 5; i++) {
+      expect((await request(own).get('/cds-services').set('authorization', `Bearer ${await fresh.sign(DISCOVERY)}`)).status).toBe(200);
+    }
+    for (let i = 0; i < 5; i++) {
+      const forged = await fresh.sign(DISCOVERY, { unknownKid: `rotated-${i}` });
+      expect((await request(own).get('/cds-services').set('authorization', `Bearer ${forged}`)).status).toBe(401);
+    }
+    expect(fresh.jwksFetches()).toBe(1);
+    await fresh.close();
+  });
+
   test('a tenant bound in configuration must match the token', async () => {
     const bound = testApp(loadConfig({ CDS_TRUSTED_CLIENTS: JSON.stringify([{ iss: ehr.iss, jku: ehr.jku, tenant: 'north' }]), CDS_PUBLIC_URL: BASE }));
     const ok = await request(bound).get('/cds-services').set('authorization', `Bearer ${await ehr.sign(DISCOVERY, { claims: { tenant: 'north' } })}`);

@@ -11,6 +11,8 @@ export interface EhrIdentity {
   /** Signs a CDS Hooks client JWT for `aud`; options let tests break it on purpose. */
   sign(aud: string, options?: SignOptions): Promise<string>;
   readonly publicJwk: (alg: 'ES384' | 'RS384') => JWK;
+  /** How many times the JWKS was fetched. */
+  readonly jwksFetches: () => number;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,8 @@ export interface SignOptions {
   issuedAtOffsetSeconds?: number;
   header?: Record<string, unknown>;
   omitKid?: boolean;
+  /** Sign with a key the JWKS does not publish, under this kid. */
+  unknownKid?: string;
   claims?: Record<string, unknown>;
 }
 
@@ -32,8 +36,10 @@ export async function startEhrIdentity(): Promise<EhrIdentity> {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
     keys.set(alg, { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: `${alg}-${randomUUID()}`, alg, use: 'sig' } });
   }
+  let fetches = 0;
   const app = express();
   app.get('/.well-known/jwks.json', (_req, res) => {
+    fetches++;
     res.json({ keys: [...keys.values()].map((k) => k.jwk) });
   });
   const server: Server = await new Promise((resolve) => {
@@ -45,6 +51,7 @@ export async function startEhrIdentity(): Promise<EhrIdentity> {
     iss,
     jku,
     publicJwk: (alg) => keys.get(alg)?.jwk ?? {},
+    jwksFetches: () => fetches,
     async sign(aud, o = {}) {
       const alg = o.alg ?? 'ES384';
       const key = keys.get(alg);
@@ -52,7 +59,9 @@ export async function startEhrIdentity(): Promise<EhrIdentity> {
         throw new Error(`no ${alg} key`);
       }
       const now = Math.floor(Date.now() / 1000);
-      const header = { alg, typ: 'JWT', jku, ...(o.omitKid ? {} : { kid: key.jwk.kid }), ...o.header };
+      const signingKey = o.unknownKid ? (await generateKeyPair(alg)).privateKey : key.privateKey;
+      const kid = o.unknownKid ?? key.jwk.kid;
+      const header = { alg, typ: 'JWT', jku, ...(o.omitKid ? {} : { kid }), ...o.header };
       return new SignJWT({ ...o.claims })
         .setProtectedHeader(header as { alg: string })
         .setIssuer(o.iss ?? iss)
@@ -60,7 +69,7 @@ export async function startEhrIdentity(): Promise<EhrIdentity> {
         .setIssuedAt(now + (o.issuedAtOffsetSeconds ?? 0))
         .setExpirationTime(now + (o.expiresInSeconds ?? 300))
         .setJti(o.jti ?? randomUUID())
-        .sign(key.privateKey);
+        .sign(signingKey);
     },
     close: () =>
       new Promise((resolve) => {
