@@ -38,6 +38,8 @@ export interface Logger {
   info(fields: LogFields, msg: string): void;
   warn(fields: LogFields, msg: string): void;
   error(fields: LogFields, msg: string): void;
+  /** Writes out anything buffered (before exit). */
+  flush?(): void;
 }
 
 /**
@@ -53,11 +55,13 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
     redact: { paths: ['authorization', 'access_token', '*.authorization', '*.access_token', 'body', 'prefetch'], censor: '[redacted]' },
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  const logger = destination ? pino(options, destination) : pino(options);
+  // Standard output is written in 4 KB batches off the request path; flushed at shutdown.
+  const logger = pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
   return {
     info: (fields, msg) => logger.info(fields, msg),
     warn: (fields, msg) => logger.warn(fields, msg),
     error: (fields, msg) => logger.error(fields, msg),
+    flush: () => logger.flush(),
   };
 }
 

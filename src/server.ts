@@ -56,7 +56,10 @@ export function drain(server: Server, graceMs = 10_000): Promise<void> {
 function drainOnSignal(server: Server, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
-    void drain(server).then(() => process.exit(0));
+    void drain(server).then(() => {
+      logger.flush?.();
+      process.exit(0);
+    });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -68,7 +71,9 @@ if (isMain) {
   try {
     config = loadConfig();
   } catch (error) {
-    createLogger().error({ event: 'startup-failed', errorName: 'ConfigError' }, error instanceof Error ? error.message : 'invalid configuration');
+    const early = createLogger();
+    early.error({ event: 'startup-failed', errorName: 'ConfigError' }, error instanceof Error ? error.message : 'invalid configuration');
+    early.flush?.();
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
@@ -80,10 +85,12 @@ if (isMain) {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       logger.info({ event: 'listening', host: config.host, port }, `necessity listening on http://${config.host}:${port}/cds-services`);
+      logger.flush?.();
       drainOnSignal(server, logger);
     })
     .catch((error: unknown) => {
       logger.error({ event: 'startup-failed', errorName: error instanceof Error ? error.name : typeof error }, error instanceof Error ? error.message : 'start failed');
+      logger.flush?.();
       process.exit(1);
     });
 }

@@ -1,5 +1,5 @@
 import type { Criterion } from '../policy/policy-types.js';
-import { decisiveUnknowns, evaluate, namedCriteria, trace, type CriterionTrace, type FactValues } from './evaluate.js';
+import { decisiveUnknowns, trace, type CriterionTrace, type FactValues } from './evaluate.js';
 import type { Truth } from './truth.js';
 
 export type Decision = 'meets-criteria' | 'does-not-meet-criteria' | 'documentation-needed';
@@ -42,16 +42,21 @@ export function decisionOf(ind: Truth, non: Truth): Decision {
  * @param facts - every leaf fact's value
  */
 export function decide(trees: DecisionTrees, facts: FactValues): Outcome {
-  const memo = new Map<Criterion, Truth>();
-  const ind = evaluate(trees.indications, facts, memo);
-  const non = evaluate(trees.nonIndications, facts, memo);
+  const traced = { indications: trace(trees.indications, facts), nonIndications: trace(trees.nonIndications, facts) };
+  const ind = traced.indications.value;
+  const non = traced.nonIndications.value;
   const decision = decisionOf(ind, non);
-  const roots = new Set([trees.indications, trees.nonIndications]);
   // A named criterion may be shared by both trees ("no red flag documented" reads ind.red-flag): list it once.
-  const named = [...new Set([...namedCriteria(trees.indications), ...namedCriteria(trees.nonIndications)])];
-  const satisfiedCriteria = named
-    .filter((c) => !roots.has(c) && evaluate(c, facts, memo) === 'true')
-    .flatMap((c) => (c.id !== undefined ? [c.id] : []));
+  const satisfied = new Set<string>();
+  const collect = (node: CriterionTrace, root: boolean): void => {
+    if (!root && node.id !== undefined && node.value === 'true') {
+      satisfied.add(node.id);
+    }
+    node.children?.forEach((c) => collect(c, false));
+  };
+  collect(traced.indications, true);
+  collect(traced.nonIndications, true);
+  const satisfiedCriteria = [...satisfied];
   const missing =
     decision === 'documentation-needed'
       ? [...new Set([...decisiveUnknowns(trees.indications, facts), ...decisiveUnknowns(trees.nonIndications, facts)])]
@@ -62,6 +67,6 @@ export function decide(trees: DecisionTrees, facts: FactValues): Outcome {
     nonIndications: non,
     satisfiedCriteria,
     missing,
-    trace: { indications: trace(trees.indications, facts, memo), nonIndications: trace(trees.nonIndications, facts, memo) },
+    trace: traced,
   };
 }

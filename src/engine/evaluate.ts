@@ -16,63 +16,73 @@ export interface CriterionTrace {
 export type FactValues = ReadonlyMap<string, Truth>;
 
 /**
- * Evaluates a criterion in Kleene three-valued logic (SPEC §5). Shared subtrees are evaluated once per
- * call through the memo.
+ * Evaluates a criterion in Kleene three-valued logic (SPEC §5). The trees are small, so a shared subtree
+ * is simply evaluated again: cheaper than any cache.
  * @param criterion - the (sub)tree
  * @param facts - leaf values; a fact the map lacks is unknown
- * @param memo - per-evaluation cache for shared nodes
  */
-export function evaluate(criterion: Criterion, facts: FactValues, memo: Map<Criterion, Truth> = new Map()): Truth {
-  const cached = memo.get(criterion);
-  if (cached !== undefined) {
-    return cached;
-  }
-  let value: Truth;
+export function evaluate(criterion: Criterion, facts: FactValues): Truth {
   switch (criterion.kind) {
     case 'all':
-      value = kleeneAll(criterion.of.map((c) => evaluate(c, facts, memo)));
+      return kleeneAll(criterion.of, (c) => evaluate(c, facts));
+    case 'any':
+      return kleeneAny(criterion.of, (c) => evaluate(c, facts));
+    case 'not':
+      return kleeneNot(evaluate(criterion.of, facts));
+    case 'documented':
+      return documented(evaluate(criterion.of, facts));
+    case 'fact':
+      return facts.get(criterion.fact) ?? 'unknown';
+  }
+}
+
+/**
+ * The evaluated tree with every node's value, for explanation and the card, in one bottom-up pass.
+ * @param criterion - the tree
+ * @param facts - leaf values
+ */
+export function trace(criterion: Criterion, facts: FactValues): CriterionTrace {
+  let value: Truth;
+  let children: CriterionTrace[] | undefined;
+  switch (criterion.kind) {
+    case 'all':
+      children = criterion.of.map((c) => trace(c, facts));
+      value = kleeneAll(children, (c) => c.value);
       break;
     case 'any':
-      value = kleeneAny(criterion.of.map((c) => evaluate(c, facts, memo)));
+      children = criterion.of.map((c) => trace(c, facts));
+      value = kleeneAny(children, (c) => c.value);
       break;
     case 'not':
-      value = kleeneNot(evaluate(criterion.of, facts, memo));
+      children = [trace(criterion.of, facts)];
+      value = kleeneNot(children[0]?.value ?? 'unknown');
       break;
     case 'documented':
-      value = documented(evaluate(criterion.of, facts, memo));
+      children = [trace(criterion.of, facts)];
+      value = documented(children[0]?.value ?? 'unknown');
       break;
     case 'fact':
       value = facts.get(criterion.fact) ?? 'unknown';
       break;
   }
-  memo.set(criterion, value);
-  return value;
-}
-
-/**
- * The evaluated tree with every node's value, for explanation and the card.
- * @param criterion - the tree
- * @param facts - leaf values
- */
-export function trace(criterion: Criterion, facts: FactValues, memo: Map<Criterion, Truth> = new Map()): CriterionTrace {
-  const value = evaluate(criterion, facts, memo);
-  const common = {
-    kind: criterion.kind,
-    value,
-    ...(criterion.id !== undefined ? { id: criterion.id } : {}),
-    ...(criterion.label !== undefined ? { label: criterion.label } : {}),
-    ...(criterion.clause !== undefined ? { clause: criterion.clause } : {}),
-  };
-  switch (criterion.kind) {
-    case 'all':
-    case 'any':
-      return { ...common, children: criterion.of.map((c) => trace(c, facts, memo)) };
-    case 'not':
-    case 'documented':
-      return { ...common, children: [trace(criterion.of, facts, memo)] };
-    case 'fact':
-      return { ...common, fact: criterion.fact };
+  // Built by assignment rather than object spreads: this runs for every node of every request.
+  const node: { -readonly [K in keyof CriterionTrace]: CriterionTrace[K] } = { kind: criterion.kind, value };
+  if (criterion.id !== undefined) {
+    node.id = criterion.id;
   }
+  if (criterion.label !== undefined) {
+    node.label = criterion.label;
+  }
+  if (criterion.clause !== undefined) {
+    node.clause = criterion.clause;
+  }
+  if (children !== undefined) {
+    node.children = children;
+  }
+  if (criterion.kind === 'fact') {
+    node.fact = criterion.fact;
+  }
+  return node;
 }
 
 /** Fact ids read by a tree, in first-seen order. */
@@ -99,26 +109,6 @@ export function leafFacts(criterion: Criterion, into: string[] = [], seen: Set<C
   return into;
 }
 
-/** Named criteria of a tree, in tree order, each once. */
-export function namedCriteria(criterion: Criterion, into: Criterion[] = []): Criterion[] {
-  if (criterion.id !== undefined && !into.includes(criterion)) {
-    into.push(criterion);
-  }
-  switch (criterion.kind) {
-    case 'all':
-    case 'any':
-      criterion.of.forEach((c) => namedCriteria(c, into));
-      break;
-    case 'not':
-    case 'documented':
-      namedCriteria(criterion.of, into);
-      break;
-    case 'fact':
-      break;
-  }
-  return into;
-}
-
 /**
  * SPEC §6 `missing` for one tree: every unknown leaf fact that, set alone to true or to false with every
  * other leaf unchanged, makes the tree's value known. Empty when the tree is already known.
@@ -129,14 +119,21 @@ export function decisiveUnknowns(tree: Criterion, facts: FactValues): string[] {
   if (evaluate(tree, facts) !== 'unknown') {
     return [];
   }
+  // One working copy, each leaf set in turn and restored, instead of a copy per trial.
+  const trial = new Map(facts);
   return leafFacts(tree).filter((id) => {
     if ((facts.get(id) ?? 'unknown') !== 'unknown') {
       return false;
     }
-    return (['true', 'false'] as const).some((v) => {
-      const changed = new Map(facts);
-      changed.set(id, v);
-      return evaluate(tree, changed) !== 'unknown';
-    });
+    let decisive = false;
+    for (const v of ['true', 'false'] as const) {
+      trial.set(id, v);
+      if (evaluate(tree, trial) !== 'unknown') {
+        decisive = true;
+        break;
+      }
+    }
+    trial.set(id, 'unknown');
+    return decisive;
   });
 }

@@ -4,10 +4,16 @@
  */
 export type Truth = 'true' | 'false' | 'unknown';
 
-/** Kleene conjunction: false if any operand is false, true if all are true, else unknown (SPEC §5). */
-export function kleeneAll(values: Iterable<Truth>): Truth {
+/**
+ * Kleene conjunction: false if any operand is false, true if all are true, else unknown (SPEC §5).
+ * Operands are computed on demand and the first false stops the computation.
+ * @param items - the operands, or what to compute them from
+ * @param valueOf - computes an operand's value (identity when the items are values)
+ */
+export function kleeneAll<T = Truth>(items: Iterable<T>, valueOf: (item: T) => Truth = (x) => x as unknown as Truth): Truth {
   let sawUnknown = false;
-  for (const v of values) {
+  for (const item of items) {
+    const v = valueOf(item);
     if (v === 'false') {
       return 'false';
     }
@@ -18,10 +24,16 @@ export function kleeneAll(values: Iterable<Truth>): Truth {
   return sawUnknown ? 'unknown' : 'true';
 }
 
-/** Kleene disjunction: true if any operand is true, false if all are false, else unknown (SPEC §5). */
-export function kleeneAny(values: Iterable<Truth>): Truth {
+/**
+ * Kleene disjunction: true if any operand is true, false if all are false, else unknown (SPEC §5).
+ * Operands are computed on demand and the first true stops the computation.
+ * @param items - the operands, or what to compute them from
+ * @param valueOf - computes an operand's value (identity when the items are values)
+ */
+export function kleeneAny<T = Truth>(items: Iterable<T>, valueOf: (item: T) => Truth = (x) => x as unknown as Truth): Truth {
   let sawUnknown = false;
-  for (const v of values) {
+  for (const item of items) {
+    const v = valueOf(item);
     if (v === 'true') {
       return 'true';
     }

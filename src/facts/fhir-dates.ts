@@ -58,8 +58,11 @@ export function parseFhirDate(value: unknown): FhirDate | undefined {
   return Number.isFinite(start) ? { start, precision: 'time' } : undefined;
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, monthIndex: number): number {
-  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return monthIndex === 1 && leap ? 29 : (MONTH_DAYS[monthIndex] ?? 31);
 }
 
 /** Truncates an instant to the start of its UTC year, month or day. */

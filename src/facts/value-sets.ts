@@ -93,8 +93,9 @@ function patternMatches(pattern: CodePattern, code: string, rule: MatchRule): bo
 /** The compiled value sets of a policy: answers "is this coding in set X?". */
 export class ValueSets {
   private readonly compiled = new Map<string, CompiledValueSet>();
-  /** Answers already computed, keyed by set, system and code: a large record repeats the same codes. */
-  private readonly answers = new Map<string, boolean>();
+  /** Answers already computed, by set, then system, then code: a large record repeats the same codes. */
+  private readonly answers = new Map<string, Map<string | undefined, Map<string, boolean>>>();
+  private remembered = 0;
   private readonly systemsByUrl = new Map<string, CodeSystemDefinition>();
 
   /**
@@ -134,14 +135,25 @@ export class ValueSets {
       return false;
     }
     const system = typeof coding.system === 'string' ? coding.system.trim() : undefined;
-    const key = `${name}\u0000${system ?? '\u0001'}\u0000${coding.code}`;
-    const known = this.answers.get(key);
+    let bySystem = this.answers.get(name);
+    if (!bySystem) {
+      bySystem = new Map();
+      this.answers.set(name, bySystem);
+    }
+    let byCode = bySystem.get(system);
+    if (!byCode) {
+      byCode = new Map();
+      bySystem.set(system, byCode);
+    }
+    const known = byCode.get(coding.code);
     if (known !== undefined) {
       return known;
     }
     const answer = this.match(name, system, coding.code);
-    if (this.answers.size < 200_000) {
-      this.answers.set(key, answer);
+    // Bounded: codes come from requests, so an attacker must not grow this without limit.
+    if (this.remembered < 200_000) {
+      byCode.set(coding.code, answer);
+      this.remembered++;
     }
     return answer;
   }

@@ -74,6 +74,9 @@ export function refersToPatient(reference: unknown, patientId: string): boolean 
   if (typeof reference !== 'string') {
     return false;
   }
+  if (reference === `Patient/${patientId}`) {
+    return true;
+  }
   const ref = reference.trim();
   if (ref === `urn:uuid:${patientId}`) {
     return true;
@@ -128,21 +131,26 @@ interface Collected {
 
 class Gatherer {
   requests = 0;
-  private readonly reader: FhirReader | undefined;
+  private reader: FhirReader | undefined;
+  private deadline: AbortSignal | undefined;
 
   constructor(
     private readonly request: GatherRequest,
     private readonly options: GatherOptions,
-    private readonly signal: AbortSignal,
-  ) {
-    this.reader = request.fhirServer ? options.readerFactory(request.fhirServer, request.accessToken) : undefined;
+  ) {}
+
+  /** The request's one deadline, started by its first FHIR query (a fully prefetched call needs none). */
+  private get signal(): AbortSignal {
+    this.deadline ??= AbortSignal.timeout(this.options.deadlineMs);
+    return this.deadline;
   }
 
   /** One GET with one retry on a 5xx or network error, both within the deadline. */
   private async get(url: string): Promise<unknown> {
-    if (!this.reader) {
+    if (!this.request.fhirServer) {
       throw new FhirRequestError('not-provided');
     }
+    this.reader ??= this.options.readerFactory(this.request.fhirServer, this.request.accessToken);
     for (let attempt = 0; ; attempt++) {
       this.requests++;
       try {
@@ -241,8 +249,7 @@ export async function gatherRecord(templates: readonly PrefetchTemplate[], reque
   if (!request.fhirServer && !offered) {
     throw new NoDataAccessError('neither prefetch nor fhirServer was provided');
   }
-  const signal = AbortSignal.timeout(options.deadlineMs);
-  const gatherer = new Gatherer(request, options, signal);
+  const gatherer = new Gatherer(request, options);
   const collected = await Promise.all(
     templates.map(async (t) => {
       let result: Collected;

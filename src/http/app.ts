@@ -57,19 +57,8 @@ export function createApp(deps: AppDeps): express.Express {
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
   const policyUrl = (req: Request): string => `${baseUrl(req)}/policies/${loaded.policy.id}`;
 
-  const verifier = config.auth === 'on' ? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock }) : undefined;
-
   const app = express();
-  app.disable('x-powered-by');
-  app.use(requestLog(logger, clock));
-  app.use(cors(config.corsOrigins));
-  // CDS Hooks §Trusting CDS Clients: every CDS endpoint (discovery, hooks, feedback) needs a verified JWT.
-  if (verifier) {
-    app.use('/cds-services', authenticate(verifier, config.audienceBase, logger));
-  }
-  // Clients label JSON differently (application/json, application/fhir+json, none): parse every body as JSON.
-  app.use(express.json({ limit: config.bodyLimit, type: () => true, strict: true }));
-  app.use(rejectDeepNesting(MAX_JSON_DEPTH));
+  installMiddleware(app, { config, logger, clock });
 
   // CDS Hooks §Discovery
   app.get('/cds-services', (_req, res) => {
@@ -156,23 +145,57 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * The middleware every request passes, in order: request log, CORS, client authentication on the CDS
+ * endpoints, JSON parsing with the body limit, and the nesting guard. Exported so that the benchmark's
+ * ceiling app runs exactly this stack.
+ * @param app - the express app
+ * @param deps - configuration, logger and clock
+ */
+export function installMiddleware(app: express.Express, deps: Pick<AppDeps, 'config' | 'logger'> & { clock: () => number }): void {
+  const { config, logger, clock } = deps;
+  app.disable('x-powered-by');
+  // A determination is about one patient at one moment: never cached, so no ETag to hash either.
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(requestLog(logger, clock));
+  app.use(cors(config.corsOrigins));
+  // CDS Hooks §Trusting CDS Clients: every CDS endpoint (discovery, hooks, feedback) needs a verified JWT.
+  if (config.auth === 'on') {
+    const verifier = new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock });
+    app.use('/cds-services', authenticate(verifier, config.audienceBase, logger));
+  }
+  // Clients label JSON differently (application/json, application/fhir+json, none): parse every body as JSON.
+  app.use(express.json({ limit: config.bodyLimit, type: () => true, strict: true }));
+  app.use(rejectDeepNesting(MAX_JSON_DEPTH));
+}
+
 /** FHIR resources nest a few levels deep; far deeper JSON is an attack on recursive code, refused up front. */
 const MAX_JSON_DEPTH = 64;
 
-function depthExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
-    if (typeof node !== 'object' || node === null) {
-      continue;
-    }
-    if (depth >= max) {
-      return true;
-    }
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (typeof child === 'object' && child !== null) {
-        stack.push([child, depth + 1]);
+/** Whether JSON nests deeper than `max`; recursion is bounded by `max` itself, so it cannot overflow. */
+function depthExceeds(value: unknown, max: number, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  if (depth >= max) {
+    return true;
+  }
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      if (typeof child === 'object' && child !== null && depthExceeds(child, max, depth + 1)) {
+        return true;
       }
+    }
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && depthExceeds(child, max, depth + 1)) {
+      return true;
     }
   }
   return false;

@@ -1,0 +1,405 @@
+// npm run bench: the performance targets of issue #6, measured in one run so the figures are comparable.
+// Every server runs in its own process; autocannon drives them from this one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { loadCardTemplates } from '../src/cds/card-templates.js';
+import { chooseCoverage, coverageInformationAction } from '../src/cds/coverage-information.js';
+import { determine } from '../src/cds/determine.js';
+import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
+import { requestValidators } from '../src/cds/hook-request.js';
+import { CardRenderer } from '../src/cds/render-card.js';
+import { extractFacts } from '../src/facts/extract-facts.js';
+import { decide } from '../src/engine/decide.js';
+import { gatherRecord } from '../src/fhir/data-source.js';
+import { fhirKitReader } from '../src/fhir/fhir-reader.js';
+import { RecordIndex } from '../src/facts/record-index.js';
+import { ClientVerifier } from '../src/http/client-auth.js';
+import { loadPolicy } from '../src/policy/load-policy.js';
+import { recordOf } from '../test/support/record.js';
+import { heavyPatient, largestPatient, orderSign, typicalPatient, type BenchPatient } from './fixtures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SERVER = join(here, '..', 'src', 'server.js');
+const CEILING = join(here, 'ceiling.js');
+const FHIR = join(here, 'fhir-server.js');
+const CONNECTIONS = 16;
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const SERVICE_PATH = '/cds-services/cohere-lumbar-mri';
+
+interface Load {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) {
+      throw new Error(`${url}: process exited with ${child.exitCode}`);
+    }
+    try {
+      if ((await fetch(url)).ok) {
+        return;
+      }
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+async function startService(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/healthz`, child);
+  return { child, base };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) {
+    return;
+  }
+  await new Promise<void>((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(url: string, body: string, options: { connections?: number; seconds?: number; headers?: () => Record<string, string> } = {}): Promise<Load> {
+  const run = (seconds: number): Promise<autocannon.Result> =>
+    autocannon({
+      url,
+      connections: options.connections ?? CONNECTIONS,
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+          ...(options.headers ? { setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, ...options.headers?.() } }) } : {}),
+        },
+      ],
+    });
+  await run(WARMUP_S);
+  const r = await run(options.seconds ?? DURATION_S);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a load while measuring how busy the server process was (1.0 = one core fully used). */
+async function loadWithCpu(pid: number | undefined, url: string, body: string, options: Parameters<typeof load>[2] = {}): Promise<Load & { cpu: number }> {
+  const before = cpuSeconds(pid);
+  const started = performance.now();
+  const result = await load(url, body, options);
+  const cpu = (cpuSeconds(pid) - before) / ((performance.now() - started) / 1000);
+  return { ...result, cpu };
+}
+
+/** Samples a process's resident set size (VmRSS) until stopped; returns the maximum in MB. */
+function sampleRss(pid: number): () => number {
+  let max = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      max = Math.max(max, kb / 1024);
+    } catch {
+      // process gone
+    }
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return max;
+  };
+}
+
+function stats(samples: number[]): { mean: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0 };
+}
+
+/** The evaluation core alone: index the record, compute every fact, evaluate both trees, compute missing. */
+function coreCost(p: BenchPatient, iterations: number): { mean: number; p99: number } {
+  const loaded = loadPolicy();
+  const record = recordOf(p.patient, p.resources);
+  const now = Date.now();
+  const times: number[] = [];
+  for (let i = 0; i < iterations + 50; i++) {
+    const t = performance.now();
+    determine(loaded, record, new RecordIndex(record), p.order, [p.order], now);
+    if (i >= 50) {
+      times.push(performance.now() - t);
+    }
+  }
+  return stats(times);
+}
+
+/** Each step of one order-sign call for this patient, in this process, in microseconds per call. */
+async function steps(p: BenchPatient, iterations: number): Promise<[string, number][]> {
+  const loaded = loadPolicy();
+  const templates = loadCardTemplates();
+  const prefetch = prefetchTemplates(loadServiceDefinitions()[0] ?? ({} as never));
+  const validators = requestValidators(prefetch.map((t) => t.key));
+  const renderer = new CardRenderer(loaded, templates);
+  const text = JSON.stringify(orderSign(p, { prefetch: true }));
+  const body = JSON.parse(text) as { context: Record<string, unknown>; prefetch: Record<string, unknown> };
+  const gather = { readerFactory: fhirKitReader, deadlineMs: 4000, maxPages: 100 };
+  const request = { patientId: p.patient.id ?? '', context: body.context, prefetch: body.prefetch };
+  const record = await gatherRecord(prefetch, request, gather);
+  const index = new RecordIndex(record);
+  const now = Date.now();
+  const factInput = { policy: loaded.policy, valueSets: loaded.valueSets, index, order: p.order, draftOrders: [p.order], now };
+  const facts = extractFacts(factInput);
+  const values = new Map([...facts].map(([id, f]) => [id, f.value]));
+  const det = determine(loaded, record, index, p.order, [p.order], now);
+  const coverage = chooseCoverage(record, now);
+  const card = renderer.card(det, coverage.state, 'http://127.0.0.1/policies/x');
+  const measured: [string, () => unknown][] = [
+    ['JSON.parse of the request body', () => JSON.parse(text)],
+    ['validate the request (ajv)', () => validators.hookRequest(body)],
+    ['gather the record from prefetch', () => gatherRecord(prefetch, request, gather)],
+    ['index records that count (dates, statuses)', () => new RecordIndex(record)],
+    ['compute the 40 facts', () => extractFacts(factInput)],
+    ['evaluate both trees, decide, missing', () => decide(loaded.policy, values)],
+    ['render the card', () => renderer.card(det, coverage.state, 'http://127.0.0.1/policies/x')],
+    ['coverage-information action', () => coverageInformationAction(det, coverage, now, loaded, templates, (id) => id)],
+    ['JSON.stringify of the response', () => JSON.stringify({ cards: [card] })],
+  ];
+  const out: [string, number][] = [];
+  for (const [name, f] of measured) {
+    for (let i = 0; i < 200; i++) {
+      await f();
+    }
+    const t = performance.now();
+    for (let i = 0; i < iterations; i++) {
+      await f();
+    }
+    out.push([name, ((performance.now() - t) / iterations) * 1000]);
+  }
+  return out;
+}
+
+// ---- client JWTs for (e): an ES384 key, its JWKS on loopback, tokens signed ahead of the run ----
+
+const b64 = (x: unknown): string => Buffer.from(JSON.stringify(x)).toString('base64url');
+
+function es384Token(key: KeyObject, kid: string, iss: string, aud: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const signingInput = `${b64({ alg: 'ES384', typ: 'JWT', kid })}.${b64({ iss, aud, iat: now, exp: now + 600, jti: randomUUID() })}`;
+  const signature = createSign('SHA384').update(signingInput).sign({ key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return `${signingInput}.${signature}`;
+}
+
+async function jwksServer(jwk: object): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` };
+}
+
+// ---- CPU profile summary ----
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+function topFunctions(file: string, n: number): { name: string; share: number }[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const f = byId.get(id)?.callFrame;
+    const where = f?.url ? `${basename(f.url.replace(/^file:\/\//, ''))}:${f.lineNumber + 1}` : 'native';
+    const key = `${f?.functionName || '(anonymous)'} (${where})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const total = profile.samples.length;
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name, c]) => ({ name, share: (100 * c) / total }));
+}
+
+// ---- the run ----
+
+const fmt = (x: number, digits = 1): string => x.toFixed(digits);
+const typical = typicalPatient();
+const largest = largestPatient();
+const heavy = heavyPatient(5000);
+const typicalBody = JSON.stringify(orderSign(typical, { prefetch: true }));
+const largestBody = JSON.stringify(orderSign(largest, { prefetch: true }));
+const heavyBody = JSON.stringify(orderSign(heavy, { prefetch: true }));
+const rows: string[] = [];
+const verdicts: string[] = [];
+const check = (label: string, ok: boolean, detail: string): void => {
+  verdicts.push(`| ${label} | ${detail} | ${ok ? 'met' : 'NOT met'} |`);
+};
+
+console.error(`bench: typical ${typical.resources.length + 1} resources (${fmt(typicalBody.length / 1024)} KB request), largest ${largest.resources.length + 1} (${fmt(largestBody.length / 1024)} KB), heavy ${heavy.resources.length + 1} (${fmt(heavyBody.length / 1024)} KB)`);
+
+// (a) ceiling
+const ceiling = await startService(CEILING, { CEILING_BODY_BYTES: '20000' });
+const a = await loadWithCpu(ceiling.child.pid, `${ceiling.base}${SERVICE_PATH}`, typicalBody);
+await stop(ceiling.child);
+rows.push(`| (a) ceiling: same middleware, same request, fixed 20 KB answer | ${fmt(a.rps, 0)} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${a.non2xx + a.errors} | ${fmt(a.cpu, 2)} |`);
+
+// (b), (c), heavy: the service with full prefetch
+const service = await startService(SERVER, {});
+const b = await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, typicalBody);
+rows.push(`| (b) order-sign, full prefetch, typical patient | ${fmt(b.rps, 0)} | ${fmt(b.p50)} | ${fmt(b.p99)} | ${b.non2xx + b.errors} | ${fmt(b.cpu, 2)} |`);
+const rss = sampleRss(service.child.pid ?? 0);
+const c = await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, largestBody);
+const rssMax = rss();
+rows.push(`| (c) order-sign, full prefetch, largest Synthea record | ${fmt(c.rps, 0)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${c.non2xx + c.errors} | ${fmt(c.cpu, 2)} |`);
+const heavyRss = sampleRss(service.child.pid ?? 0);
+const h = await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, heavyBody, { seconds: Math.max(5, DURATION_S / 2) });
+const heavyRssMax = heavyRss();
+rows.push(`| (c+) the same, record grown to ${heavy.resources.length + 1} resources | ${fmt(h.rps, 0)} | ${fmt(h.p50)} | ${fmt(h.p99)} | ${h.non2xx + h.errors} | ${fmt(h.cpu, 2)} |`);
+
+// (d) no prefetch: the service queries the real FHIR test server, 40 ms added to every FHIR request
+const fhirToken = randomUUID();
+const fhirChild = spawn(process.execPath, ['--experimental-websocket', FHIR], { env: { ...process.env, FHIR_TOKEN: fhirToken, FHIR_DELAY_MS: '40' }, stdio: ['ignore', 'pipe', 'inherit'] });
+children.push(fhirChild);
+const fhirInfo = await new Promise<{ baseUrl: string; patientId: string }>((resolve) => {
+  fhirChild.stdout?.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { baseUrl: string; patientId: string }));
+});
+const roundTrips: number[] = [];
+for (let i = 0; i < 30; i++) {
+  const t = performance.now();
+  await (await fetch(`${fhirInfo.baseUrl}/Condition?patient=${fhirInfo.patientId}`, { headers: { authorization: `Bearer ${fhirToken}` } })).json();
+  roundTrips.push(performance.now() - t);
+}
+const roundTrip = [...roundTrips].sort((x, y) => x - y)[15] ?? 0;
+const fetchBody = JSON.stringify(orderSign(typical, { fhirServer: fhirInfo.baseUrl, token: fhirToken }));
+const d = await load(`${service.base}${SERVICE_PATH}`, fetchBody, { connections: 1 });
+rows.push(`| (d) order-sign, no prefetch, FHIR server +40 ms per request (1 connection) | ${fmt(d.rps, 0)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${d.non2xx + d.errors} | |`);
+await stop(fhirChild);
+await stop(service.child);
+
+// (e) (b) with ES384 client JWT verification on, and one verification alone
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const kid = randomUUID();
+const jwks = await jwksServer({ ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES384', use: 'sig' });
+const iss = 'https://ehr.bench.example';
+const authPort = await freePort();
+const authBase = `http://127.0.0.1:${authPort}`;
+const aud = `${authBase}${SERVICE_PATH}`;
+const verifier = new ClientVerifier({ clients: [{ iss, jku: jwks.url }], algorithms: ['ES384'] });
+await verifier.verify(`Bearer ${es384Token(privateKey, kid, iss, aud)}`, aud);
+const verifyTimes: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const token = `Bearer ${es384Token(privateKey, kid, iss, aud)}`;
+  const t = performance.now();
+  await verifier.verify(token, aud);
+  verifyTimes.push(performance.now() - t);
+}
+const verifyCost = stats(verifyTimes);
+const tokens = Array.from({ length: Math.ceil(b.rps * (DURATION_S + WARMUP_S) * 1.5) + 1000 }, () => es384Token(privateKey, kid, iss, aud));
+let next = 0;
+const authService = spawn(process.execPath, [SERVER], {
+  env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(authPort), CDS_PUBLIC_URL: authBase, CDS_JWT_ALGORITHMS: 'ES384', CDS_TRUSTED_CLIENTS: JSON.stringify([{ iss, jku: jwks.url }]) },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+children.push(authService);
+await waitFor(`${authBase}/healthz`, authService);
+const e = await load(aud, typicalBody, { headers: () => ({ authorization: `Bearer ${tokens[next++ % tokens.length] ?? ''}` }) });
+rows.push(`| (e) (b) with ES384 client JWT verification | ${fmt(e.rps, 0)} | ${fmt(e.p50)} | ${fmt(e.p99)} | ${e.non2xx + e.errors} | |`);
+await stop(authService);
+jwks.server.close();
+
+// The evaluation core alone, in this process
+const coreTypical = coreCost(typical, 3000);
+const coreLargest = coreCost(largest, 1000);
+const coreHeavy = coreCost(heavy, 100);
+const typicalSteps = await steps(typical, 5000);
+
+// Where the time goes: a CPU profile of the service under load (b)
+const profileDir = mkdtempSync(join(tmpdir(), 'necessity-prof-'));
+const profiled = await startService(SERVER, {}, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+await load(`${profiled.base}${SERVICE_PATH}`, typicalBody, { seconds: 5 });
+await stop(profiled.child);
+const profileFile = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+const top = profileFile ? topFunctions(join(profileDir, profileFile), 12) : [];
+
+// Targets
+check('(b) ≥ 70 % of (a) throughput at 16 connections', b.rps >= 0.7 * a.rps, `${fmt((100 * b.rps) / a.rps)} %`);
+check('(b) p99 ≤ 25 ms', b.p99 <= 25, `${fmt(b.p99)} ms`);
+check('(c) p50 ≤ 60 ms', c.p50 <= 60, `${fmt(c.p50)} ms`);
+check('core ≤ 0.5 ms, typical patient', coreTypical.mean <= 0.5, `mean ${fmt(coreTypical.mean, 3)} ms, p99 ${fmt(coreTypical.p99, 3)} ms`);
+check('core ≤ 15 ms, largest record', coreLargest.mean <= 15, `mean ${fmt(coreLargest.mean, 3)} ms, p99 ${fmt(coreLargest.p99, 3)} ms`);
+check('(d) ≤ 2.5 × one FHIR round trip', d.p50 <= 2.5 * roundTrip, `p50 ${fmt(d.p50)} ms = ${fmt(d.p50 / roundTrip, 2)} × ${fmt(roundTrip)} ms`);
+const expectedE = 1000 / (1000 / b.rps + verifyCost.mean);
+check('(e) within 15 % of (b) plus the verification cost', e.rps >= 0.85 * expectedE, `${fmt(e.rps, 0)} req/s vs ${fmt(expectedE, 0)} expected (one verification ${fmt(verifyCost.mean, 3)} ms)`);
+check('RSS ≤ 250 MB during (c)', rssMax <= 250, `${fmt(rssMax)} MB (c+: ${fmt(heavyRssMax)} MB)`);
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
+const report = [
+  `necessity benchmark — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine}`,
+  `command: npm run bench (autocannon, ${CONNECTIONS} connections unless noted, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; every server in its own process)`,
+  `requests: typical ${typical.resources.length + 1} resources, ${fmt(typicalBody.length / 1024)} KB; largest ${largest.resources.length + 1} resources, ${fmt(largestBody.length / 1024)} KB; grown ${heavy.resources.length + 1} resources, ${fmt(heavyBody.length / 1024)} KB`,
+  '',
+  '| run | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU (cores) |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows,
+  '',
+  `One FHIR round trip (Condition search, +40 ms): median ${fmt(roundTrip)} ms. One ES384 verification: mean ${fmt(verifyCost.mean, 3)} ms, p99 ${fmt(verifyCost.p99, 3)} ms.`,
+  `Evaluation core (index + facts + trees + missing): typical mean ${fmt(coreTypical.mean, 3)} ms / p99 ${fmt(coreTypical.p99, 3)} ms; largest ${fmt(coreLargest.mean, 3)} / ${fmt(coreLargest.p99, 3)} ms; grown to ${heavy.resources.length + 1}: ${fmt(coreHeavy.mean, 2)} / ${fmt(coreHeavy.p99, 2)} ms.`,
+  '',
+  'One order-sign for the typical patient, step by step, in one process (µs per call):',
+  '',
+  '| step | µs |',
+  '|---|---:|',
+  ...typicalSteps.map(([name, us]) => `| ${name} | ${fmt(us)} |`),
+  '',
+  '| target | measured | |',
+  '|---|---|---|',
+  ...verdicts,
+  '',
+  'CPU profile of the service under (b), top self time:',
+  '',
+  '| function | self % |',
+  '|---|---:|',
+  ...top.map((t) => `| ${t.name.replace(/\|/g, '\\|')} | ${fmt(t.share)} |`),
+].join('\n');
+console.log(report);
+writeFileSync(join(here, '..', '..', 'bench-results.md'), `${report}\n`);
+process.exit(0);
