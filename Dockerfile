@@ -22,6 +22,7 @@ COPY --from=build /app/dist ./dist
 COPY policy ./policy
 COPY hooks ./hooks
 COPY cards ./cards
+COPY demo ./demo
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

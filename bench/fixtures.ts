@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Patient, Resource, ServiceRequest } from 'fhir/r4.js';
-import { loadSyntheaRecord } from '../test/support/synthea.js';
+import { loadSyntheaRecord } from '../src/demo/synthea.js';
 
 /** A patient's record with a lumbar MRI order to sign: what each benchmark sends. */
 export interface BenchPatient {
@@ -12,7 +12,9 @@ export interface BenchPatient {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const synthea = (file: string): string => join(here, '..', '..', 'test', 'fixtures', 'synthea', file);
+const root = join(here, '..', '..');
+const synthea = (file: string): string =>
+  file.startsWith('Clemente') ? join(root, 'test', 'fixtures', 'synthea', file) : join(root, 'demo', 'synthea', file);
 const RELEVANT = new Set(['Coverage', 'Condition', 'Observation', 'ImagingStudy', 'Procedure', 'MedicationRequest', 'ServiceRequest', 'DiagnosticReport', 'QuestionnaireResponse']);
 
 function withOrder(name: string, file: string): BenchPatient {

@@ -9,10 +9,15 @@ import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-s
 import { loadSyntheaRecord } from '../support/synthea.js';
 import { testApp } from '../support/service.js';
 
-// The records copied into the repo; SYNTHEA_DIR=<folder> runs every bundle of another folder instead.
-const dir = process.env.SYNTHEA_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'synthea');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !/^(INDEX|hospital|practitioner)/.test(f));
-const records = files.map((f) => ({ file: f, ...loadSyntheaRecord(join(dir, f)) }));
+// The records copied into the repo (test fixtures and the demo's); SYNTHEA_DIR=<folder> runs every bundle of
+// another folder instead.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dirs = process.env.SYNTHEA_DIR ? [process.env.SYNTHEA_DIR] : [join(root, 'test', 'fixtures', 'synthea'), join(root, 'demo', 'synthea')];
+const records = dirs.flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !/^(INDEX|hospital|practitioner)/.test(f))
+    .map((f) => ({ file: f, ...loadSyntheaRecord(join(dir, f)) })),
+);
 const token = randomUUID();
 const app = testApp();
 let fhir: FhirTestServer;

@@ -1,0 +1,208 @@
+import { renderMarkdown } from './markdown.js';
+
+const CPT = 'http://www.ama-assn.org/go/cpt';
+const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';
+const LUMBAR = { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine structure' };
+const CRD = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
+const $ = (id) => document.getElementById(id);
+const state = { patients: [], services: [], current: null };
+
+const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : 'xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx'.replace(/x/g, () => ((Math.random() * 16) | 0).toString(16)));
+const text = (value) => document.createTextNode(value ?? '');
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) node.append(typeof c === 'string' ? text(c) : c);
+  return node;
+}
+
+async function getJson(url, init) {
+  const res = await fetch(url, init);
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status, body });
+  return body;
+}
+
+const fhir = (query) => getJson(`/fhir/${query}`, { headers: { accept: 'application/fhir+json' } });
+const entries = (bundle) => (bundle?.entry ?? []).map((e) => e.resource).filter(Boolean);
+const codeText = (cc) => cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '';
+const day = (value) => (value ? String(value).slice(0, 10) : '');
+
+async function init() {
+  [state.patients, { services: state.services }] = await Promise.all([getJson('/demo/api/patients'), getJson('/cds-services')]);
+  const list = $('patients');
+  for (const p of state.patients) {
+    list.append(
+      el('li', {}, el('button', { type: 'button', 'aria-pressed': 'false', 'data-patient': p.id, onclick: () => choose(p.id) },
+        el('span', { class: 'name' }, p.name), el('span', { class: 'expected' }, p.expected))),
+    );
+  }
+  $('order-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void sign();
+  });
+  await choose(state.patients[0].id);
+}
+
+async function choose(id) {
+  const p = state.patients.find((x) => x.id === id);
+  state.current = p;
+  for (const b of document.querySelectorAll('[data-patient]')) b.setAttribute('aria-pressed', String(b.dataset.patient === id));
+  $('patient-name').textContent = p.name;
+  $('patient-story').textContent = p.story;
+  $('order-code').value = p.suggestedOrder.code;
+  $('order-reason').value = p.suggestedOrder.reason;
+  $('cards').replaceChildren(el('p', { class: 'muted' }, 'Sign an order to see the service\'s cards.'));
+  $('coverage').replaceChildren();
+  await showSummary(id);
+}
+
+/** What the service will read, as an EHR chart would show it. */
+async function showSummary(id) {
+  const q = (type) => fhir(`${type}?patient=${encodeURIComponent(id)}&_count=100`).then(entries).catch(() => []);
+  const [conditions, observations, imaging, procedures, meds, orders, answers] = await Promise.all(
+    ['Condition', 'Observation', 'ImagingStudy', 'Procedure', 'MedicationRequest', 'ServiceRequest', 'QuestionnaireResponse'].map(q),
+  );
+  const vitals = observations
+    .filter((o) => o.valueQuantity && /8310-5|8331-1|29463-7|38267-1/.test(JSON.stringify(o.code)))
+    .sort((a, b) => String(b.effectiveDateTime).localeCompare(String(a.effectiveDateTime)))
+    .slice(0, 6);
+  const panel = (title, items) =>
+    el('section', {}, el('h3', {}, title), items.length ? el('ul', {}, items.map((i) => el('li', {}, i))) : el('p', { class: 'muted' }, 'none'));
+  $('summary').replaceChildren(
+    panel('Problems', conditions.map((c) => `${codeText(c.code)} (${c.clinicalStatus?.coding?.[0]?.code ?? 'no status'}, ${day(c.onsetDateTime ?? c.recordedDate)})`)),
+    panel('Recent vitals', vitals.map((o) => `${codeText(o.code)}: ${o.valueQuantity.value} ${o.valueQuantity.unit ?? o.valueQuantity.code ?? ''} (${day(o.effectiveDateTime)})`)),
+    panel('Imaging', imaging.map((s) => `${s.description ?? (s.modality ?? []).map((m) => m.code).join('/')} (${day(s.started)})`)),
+    panel('Therapy and medications', [
+      ...procedures.map((p) => `${codeText(p.code)} (${p.status}, ${day(p.performedPeriod?.start ?? p.performedDateTime)}${p.performedPeriod?.end ? ` to ${day(p.performedPeriod.end)}` : ''})`),
+      ...meds.map((m) => `${codeText(m.medicationCodeableConcept)} (${m.status}, since ${day(m.authoredOn)})`),
+    ].slice(0, 12)),
+    panel('Other orders', orders.map((o) => `${codeText(o.code)} (${o.status})`)),
+    panel('Documented answers', answers.flatMap((r) => (r.item ?? []).map((i) => `${i.linkId}: ${i.answer?.[0]?.valueBoolean ? 'yes' : 'no'} (${day(r.authored)})`))),
+  );
+}
+
+/** The draft ServiceRequest the clinician is signing. */
+function draftOrder() {
+  const p = state.current;
+  const code = $('order-code');
+  const reason = $('order-reason');
+  const order = {
+    resourceType: 'ServiceRequest',
+    id: `draft-${uuid().slice(0, 8)}`,
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: `Patient/${p.id}` },
+    code: { coding: [{ system: CPT, code: code.value, display: code.selectedOptions[0].textContent.split(' — ')[1] }] },
+    authoredOn: new Date().toISOString(),
+    requester: { reference: 'Practitioner/demo-clinician', display: 'Demo Clinician' },
+  };
+  if (reason.value) order.reasonCode = [{ coding: [{ system: ICD, code: reason.value, display: reason.selectedOptions[0].textContent.split(' — ')[1] }] }];
+  if (['76390', '72159'].includes(code.value)) order.bodySite = [{ coding: [LUMBAR] }];
+  return order;
+}
+
+/** Prefetch as an EHR fills it: each discovery template run on the FHIR server, first page as it comes. */
+async function fulfilPrefetch(templates, context) {
+  const prefetch = {};
+  await Promise.all(
+    Object.entries(templates ?? {}).map(async ([key, template]) => {
+      const query = template.replace(/\{\{\s*context\.(\w+)\s*\}\}/g, (_m, name) => encodeURIComponent(context[name] ?? ''));
+      const res = await fetch(`/fhir/${query}`, { headers: { accept: 'application/fhir+json' } });
+      if (res.ok) prefetch[key] = await res.json();
+      else if (res.status === 404) prefetch[key] = null;
+    }),
+  );
+  return prefetch;
+}
+
+async function sign() {
+  const hook = $('hook').value;
+  const service = state.services.find((s) => s.hook === hook);
+  const order = draftOrder();
+  const context = {
+    userId: 'Practitioner/demo-clinician',
+    patientId: state.current.id,
+    draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: order }] },
+    ...(hook === 'order-select' ? { selections: [`ServiceRequest/${order.id}`] } : {}),
+  };
+  const request = { hookInstance: uuid(), hook, fhirServer: `${location.origin}/fhir`, context };
+  $('sign').disabled = true;
+  $('status').textContent = 'Asking the service…';
+  try {
+    if (!$('no-prefetch').checked) request.prefetch = await fulfilPrefetch(service.prefetch, context);
+    const started = performance.now();
+    const response = await getJson(`/cds-services/${service.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    $('status').textContent = `Answered in ${Math.round(performance.now() - started)} ms${request.prefetch ? ' (with prefetch)' : ' (the service queried the FHIR server)'}.`;
+    $('raw-request').textContent = JSON.stringify(request, null, 2);
+    $('raw-response').textContent = JSON.stringify(response, null, 2);
+    showCards(service, response);
+    showCoverage(response.systemActions ?? response.extension?.systemActions ?? []);
+  } catch (error) {
+    $('status').textContent = `The service answered with an error: ${error.message}`;
+    $('raw-response').textContent = JSON.stringify(error.body ?? {}, null, 2);
+  } finally {
+    $('sign').disabled = false;
+  }
+}
+
+async function sendFeedback(service, item, note) {
+  try {
+    await fetch(`/cds-services/${service.id}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ feedback: [{ ...item, outcomeTimestamp: new Date().toISOString() }] }) });
+    note.textContent = item.outcome === 'accepted' ? 'Accepted: feedback sent.' : 'Overridden: feedback sent.';
+  } catch {
+    note.textContent = 'Feedback could not be sent.';
+  }
+}
+
+function showCards(service, response) {
+  const cards = response.cards ?? [];
+  if (!cards.length) {
+    $('cards').replaceChildren(el('p', { class: 'muted' }, 'No card: this order is not one the policy covers.'));
+    return;
+  }
+  $('cards').replaceChildren(...cards.map((card) => {
+    const note = el('span', { class: 'feedback', role: 'status' });
+    const actions = el('div', { class: 'actions' });
+    for (const s of card.suggestions ?? []) {
+      actions.append(el('button', { type: 'button', class: s.isRecommended ? 'recommended' : '', onclick: () => sendFeedback(service, { card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: s.uuid }] }, note) }, s.label));
+    }
+    if (card.overrideReasons?.length) {
+      const id = `override-${card.uuid}`;
+      const select = el('select', { id }, card.overrideReasons.map((r) => el('option', { value: r.code }, r.display)));
+      actions.append(el('label', { for: id }, 'Override reason'), select, el('button', { type: 'button', onclick: () => {
+        const reason = card.overrideReasons.find((r) => r.code === select.value);
+        void sendFeedback(service, { card: card.uuid, outcome: 'overridden', overrideReason: { reason: { system: reason.system, code: reason.code } } }, note);
+      } }, 'Override'));
+    }
+    const detail = el('div', { class: 'detail' });
+    detail.innerHTML = renderMarkdown(card.detail ?? '');
+    const links = (card.links ?? []).map((l) => el('a', { href: l.url, target: '_blank', rel: 'noopener' }, l.label));
+    return el('article', { class: `card ${card.indicator}`, 'aria-label': `${card.indicator} card` },
+      el('span', { class: 'indicator' }, card.indicator),
+      el('p', { class: 'summary-text' }, card.summary),
+      detail,
+      links.length ? el('p', {}, 'Links: ', ...links) : '',
+      el('p', { class: 'source' }, 'Source: ', card.source?.url ? el('a', { href: card.source.url, target: '_blank', rel: 'noopener' }, card.source.label) : card.source?.label ?? ''),
+      actions.childNodes.length ? actions : '',
+      note);
+  }));
+}
+
+function showCoverage(actions) {
+  const rows = [];
+  for (const action of actions) {
+    const ext = (action.resource?.extension ?? []).find((e) => e.url === CRD);
+    if (!ext) continue;
+    const value = (e) => e.valueCode ?? e.valueString ?? e.valueDate ?? e.valueReference?.reference ?? e.valueReference?.display ?? e.valueCodeableConcept?.text ?? '';
+    rows.push(el('h3', {}, `Coverage information recorded on ${action.resource.resourceType}/${action.resource.id}`));
+    rows.push(el('table', {}, el('tbody', {}, ext.extension.map((e) => el('tr', {}, el('th', { scope: 'row' }, e.url), el('td', {}, value(e)))))));
+  }
+  $('coverage').replaceChildren(...(rows.length ? [el('div', { class: 'coverage' }, ...rows)] : []));
+}
+
+void init();

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import express from 'express';
+import { loadCardTemplates } from '../cds/card-templates.js';
+import { loadServiceDefinitions } from '../cds/discovery.js';
+import type { Config } from '../config.js';
+import { fhirKitReader } from '../fhir/fhir-reader.js';
+import { createApp } from '../http/app.js';
+import type { Logger } from '../logger.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { projectRoot } from '../project-root.js';
+import { createFhirService, type FhirService } from './fhir-server.js';
+import { demoData, type DemoPatient } from './patients.js';
+
+export interface Demo {
+  readonly app: express.Express;
+  readonly fhir: FhirService;
+  readonly patients: readonly DemoPatient[];
+}
+
+/**
+ * The demo EHR in one app: a FHIR R4 server seeded with synthetic patients at /fhir, the ordering page at /,
+ * the patient catalogue at /demo/api/patients, and the CDS service itself, which the page calls exactly as an
+ * EHR does (CDS Hooks over HTTP).
+ * @param config - the service configuration (the demo turns client authentication off)
+ * @param logger - the logger
+ */
+export async function createDemo(config: Config, logger: Logger): Promise<Demo> {
+  const data = demoData();
+  const fhir = await createFhirService({ resources: data.resources });
+  const cds = createApp({
+    config,
+    logger,
+    loaded: loadPolicy(),
+    templates: loadCardTemplates(),
+    services: loadServiceDefinitions(),
+    readerFactory: fhirKitReader,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/fhir', fhir.router);
+  app.get('/demo/api/patients', (_req, res) => {
+    res.json(data.patients);
+  });
+  app.use('/', express.static(join(projectRoot(), 'demo', 'page'), { index: 'index.html' }));
+  app.use(cds);
+  return { app, fhir, patients: data.patients };
+}

@@ -1,0 +1,279 @@
+import { join } from 'node:path';
+import type { Resource } from 'fhir/r4.js';
+import { projectRoot } from '../project-root.js';
+import { loadSyntheaRecord } from './synthea.js';
+
+/** A demo patient: who, which path of the policy the record shows, and the order to try. */
+export interface DemoPatient {
+  readonly id: string;
+  readonly name: string;
+  /** What the record shows, in a clinician's words. */
+  readonly story: string;
+  /** The decision the record is built to reach with the suggested order. */
+  readonly expected: string;
+  readonly suggestedOrder: { readonly code: string; readonly reason: string };
+}
+
+const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';
+const CPT = 'http://www.ama-assn.org/go/cpt';
+const DAY = 86_400_000;
+
+/** The demo's synthetic records, built relative to the moment the demo starts. */
+export interface DemoData {
+  readonly patients: readonly DemoPatient[];
+  readonly resources: readonly Resource[];
+}
+
+/**
+ * Builds the demo data set: a dozen synthetic patients, each showing one path through the policy, plus two
+ * real-shaped Synthea records (one of them the CDS Hooks sandbox's default patient).
+ * @param now - epoch ms the relative dates count from
+ */
+export function demoData(now = Date.now()): DemoData {
+  const at = (days: number): string => new Date(now - days * DAY).toISOString();
+  const resources: Resource[] = [];
+  const patients: DemoPatient[] = [];
+  let n = 0;
+
+  function person(id: string, family: string, given: string, birthDate: string, gender: 'female' | 'male', demo: Omit<DemoPatient, 'id' | 'name'>): Builder {
+    patients.push({ id, name: `${given} ${family}`, ...demo });
+    resources.push({ resourceType: 'Patient', id, name: [{ family, given: [given] }], gender, birthDate } as Resource);
+    resources.push({
+      resourceType: 'Coverage',
+      id: `${id}-coverage`,
+      status: 'active',
+      beneficiary: { reference: `Patient/${id}` },
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'MCPOL', display: 'Medicare Advantage policy' }] },
+      subscriberId: `MA-${id}`,
+      payor: [{ display: 'Example Medicare Advantage Plan' }],
+    } as Resource);
+    return new Builder(id, resources, at, () => `${id}-${++n}`);
+  }
+
+  person('demo-fever', 'Okafor', 'Adaeze', '1957-03-14', 'female', {
+    story: 'Low back pain for two months; a temperature of 38.9 °C three days ago among normal readings.',
+    expected: 'meets criteria: fever (a red flag found in the vital signs)',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 60)
+    .temperatures([36.8, 37.0, 36.7, 38.9, 36.9], [30, 20, 10, 3, 1]);
+
+  person('demo-cancer-history', 'Lindqvist', 'Henrik', '1949-08-02', 'male', {
+    story: 'Low back pain; a history of prostate cancer on the problem list.',
+    expected: 'meets criteria: history of cancer (a red flag in the problem list)',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 45)
+    .condition('Z85.46', 'Personal history of malignant neoplasm of prostate', 1600, 'resolved');
+
+  person('demo-cauda-equina', 'Moreau', 'Celine', '1966-11-20', 'female', {
+    story: 'Cauda equina syndrome diagnosed this week.',
+    expected: 'meets criteria: major neurological problem',
+    suggestedOrder: { code: '72158', reason: 'G83.4' },
+  }).condition('G83.4', 'Cauda equina syndrome', 4);
+
+  person('demo-pt-six-weeks', 'Nakamura', 'Kenji', '1955-01-09', 'male', {
+    story: 'Low back pain; six weeks of physical therapy, symptoms persist.',
+    expected: 'meets criteria: failed conservative management',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 90)
+    .procedure('97110', 'Therapeutic exercise', 50, 8);
+
+  person('demo-naproxen', 'Alvarez', 'Rosa', '1960-06-30', 'female', {
+    story: 'Low back pain; naproxen for five weeks.',
+    expected: 'meets criteria: failed conservative management (medication)',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 60)
+    .medication('7258', 'naproxen', 35);
+
+  person('demo-pt-ten-days', 'Brennan', 'Siobhan', '1962-09-12', 'female', {
+    story: 'Low back pain; only ten days of physical therapy so far.',
+    expected: 'documentation needed: 4 weeks of conservative care or a red flag',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 30)
+    .procedure('97110', 'Therapeutic exercise', 20, 10);
+
+  person('demo-back-pain-only', 'Kowalski', 'Piotr', '1958-04-17', 'male', {
+    story: 'Low back pain and nothing else documented.',
+    expected: 'documentation needed: 4 weeks of conservative care or a red flag',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  }).condition('M54.50', 'Low back pain, unspecified', 40);
+
+  person('demo-repeat-imaging', 'Haddad', 'Yusuf', '1953-12-03', 'male', {
+    story: 'A lumbar MRI 40 days ago; physical therapy before it; nothing new documented since.',
+    expected: 'documentation needed: new or worsening symptoms since the last MRI',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 150)
+    .procedure('97110', 'Therapeutic exercise', 100, 60)
+    .lumbarMri(40);
+
+  person('demo-spectroscopy', 'Fontaine', 'Elise', '1964-02-25', 'female', {
+    story: 'Low back pain; MR spectroscopy of the lumbar spine is being ordered.',
+    expected: 'does not meet criteria: spectroscopy is a non-indication',
+    suggestedOrder: { code: '76390', reason: 'M54.50' },
+  }).condition('M54.50', 'Low back pain, unspecified', 30);
+
+  person('demo-ddd-injection', 'Oyelaran', 'Tunde', '1956-07-21', 'male', {
+    story: 'Lumbar degenerative disc disease; six weeks of therapy; an epidural steroid injection is ordered.',
+    expected: 'meets criteria: conservative care failed and an intervention is planned',
+    suggestedOrder: { code: '72148', reason: 'M51.36' },
+  })
+    .condition('M51.36', 'Other intervertebral disc degeneration, lumbar region', 120)
+    .procedure('97110', 'Therapeutic exercise', 55, 10)
+    .order('64483', 'Injection, anesthetic agent and/or steroid, transforaminal epidural, lumbar or sacral');
+
+  person('demo-ddd-no-intervention', 'Petrov', 'Anya', '1961-10-05', 'female', {
+    story: 'Lumbar degenerative disc disease; six weeks of therapy; no intervention planned.',
+    expected: 'documentation needed: whether surgery or an injection is being considered',
+    suggestedOrder: { code: '72148', reason: 'M51.36' },
+  })
+    .condition('M51.36', 'Other intervertebral disc degeneration, lumbar region', 120)
+    .procedure('97110', 'Therapeutic exercise', 55, 10);
+
+  // A heavy, real-shaped record from the shared Synthea set, with lumbar findings added.
+  const heavy = loadSyntheaRecord(join(projectRoot(), 'demo', 'synthea', 'Tamatha_Witting_55a37df6-b780-4272-8d51-499be0e7df86.json'));
+  const heavyId = heavy.patient.id ?? 'synthea-heavy';
+  resources.push(heavy.patient, ...heavy.resources);
+  patients.push({
+    id: heavyId,
+    name: 'Tamatha Witting (Synthea)',
+    story: 'A long real-shaped record (Synthea) with lumbar radiculopathy added last month.',
+    expected: 'meets criteria: nerve root compromise',
+    suggestedOrder: { code: '72148', reason: 'M54.16' },
+  });
+  new Builder(heavyId, resources, at, () => `${heavyId.slice(0, 8)}-${++n}`).coverage().condition('M54.16', 'Radiculopathy, lumbar region', 30);
+
+  // The CDS Hooks sandbox's default patient (its PAMA screen orders a lumbar MRI for low back pain).
+  const sandbox = loadSyntheaRecord(join(projectRoot(), 'demo', 'synthea', 'Chet_Thompson_eda17701-070d-4fae-9f7d-c8cd6263b63a.json'));
+  const sandboxId = sandbox.patient.id ?? 'synthea-sandbox';
+  resources.push(sandbox.patient, ...sandbox.resources);
+  patients.push({
+    id: sandboxId,
+    name: 'Chet Thompson (Synthea, the sandbox default)',
+    story:
+      'The CDS Hooks sandbox default patient. Synthea left an acetaminophen prescription from 1954 active: by SPEC §4.1 an active prescription runs until now, so it documents conservative care (shown on the card with its date).',
+    expected: 'meets criteria: low back pain on the order and an active analgesic prescription',
+    suggestedOrder: { code: '72148', reason: 'M54.50' },
+  });
+  new Builder(sandboxId, resources, at, () => `${sandboxId.slice(0, 8)}-${++n}`).coverage();
+
+  return { patients, resources };
+}
+
+/** Adds one patient's records. */
+class Builder {
+  constructor(
+    private readonly patientId: string,
+    private readonly out: Resource[],
+    private readonly at: (days: number) => string,
+    private readonly nextId: () => string,
+  ) {}
+
+  private get subject(): { reference: string } {
+    return { reference: `Patient/${this.patientId}` };
+  }
+
+  coverage(): this {
+    this.out.push({
+      resourceType: 'Coverage',
+      id: `${this.patientId.slice(0, 8)}-coverage`,
+      status: 'active',
+      beneficiary: this.subject,
+      payor: [{ display: 'Example Medicare Advantage Plan' }],
+    } as Resource);
+    return this;
+  }
+
+  condition(code: string, display: string, daysAgo: number, clinical = 'active'): this {
+    this.out.push({
+      resourceType: 'Condition',
+      id: this.nextId(),
+      subject: this.subject,
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinical }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      code: { coding: [{ system: ICD, code, display }], text: display },
+      onsetDateTime: this.at(daysAgo),
+      recordedDate: this.at(daysAgo),
+    } as Resource);
+    return this;
+  }
+
+  temperatures(celsius: readonly number[], daysAgo: readonly number[]): this {
+    celsius.forEach((value, i) => {
+      this.out.push({
+        resourceType: 'Observation',
+        id: this.nextId(),
+        status: 'final',
+        subject: this.subject,
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '8310-5', display: 'Body temperature' }], text: 'Body temperature' },
+        effectiveDateTime: this.at(daysAgo[i] ?? 0),
+        valueQuantity: { value, unit: 'Cel', system: 'http://unitsofmeasure.org', code: 'Cel' },
+      } as Resource);
+    });
+    return this;
+  }
+
+  procedure(code: string, display: string, fromDaysAgo: number, toDaysAgo: number): this {
+    this.out.push({
+      resourceType: 'Procedure',
+      id: this.nextId(),
+      status: 'completed',
+      subject: this.subject,
+      code: { coding: [{ system: CPT, code, display }], text: display },
+      performedPeriod: { start: this.at(fromDaysAgo), end: this.at(toDaysAgo) },
+    } as Resource);
+    return this;
+  }
+
+  medication(rxnorm: string, display: string, daysAgo: number): this {
+    this.out.push({
+      resourceType: 'MedicationRequest',
+      id: this.nextId(),
+      status: 'active',
+      intent: 'order',
+      subject: this.subject,
+      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: rxnorm, display }], text: display },
+      authoredOn: this.at(daysAgo),
+    } as Resource);
+    return this;
+  }
+
+  lumbarMri(daysAgo: number): this {
+    this.out.push({
+      resourceType: 'ImagingStudy',
+      id: this.nextId(),
+      status: 'available',
+      subject: this.subject,
+      started: this.at(daysAgo),
+      description: 'MRI lumbar spine without contrast',
+      modality: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'MR' }],
+      series: [
+        {
+          uid: `2.25.${daysAgo}${this.patientId.length}`,
+          modality: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'MR' },
+          bodySite: { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine structure' },
+        },
+      ],
+    } as Resource);
+    return this;
+  }
+
+  order(code: string, display: string): this {
+    this.out.push({
+      resourceType: 'ServiceRequest',
+      id: this.nextId(),
+      status: 'active',
+      intent: 'order',
+      subject: this.subject,
+      code: { coding: [{ system: CPT, code, display }], text: display },
+      authoredOn: this.at(1),
+    } as Resource);
+    return this;
+  }
+}
