@@ -159,6 +159,55 @@ async function sendFeedback(service, item, note) {
   }
 }
 
+/** The questionnaire of what is missing, as a form: yes / no per item, then the answers are saved and the order signed again. */
+async function showQuestionnaire(service, card, note) {
+  const link = (card.links ?? []).find((l) => /still needed/.test(l.label));
+  if (!link) return;
+  const q = await getJson(new URL(link.url).pathname);
+  const form = el('form', { class: 'questionnaire', 'aria-labelledby': 'q-title' });
+  form.append(el('h3', { id: 'q-title' }, q.title));
+  for (const group of q.item ?? []) {
+    const fieldset = el('fieldset', {}, el('legend', {}, group.text));
+    for (const item of group.item ?? []) {
+      const name = `q-${item.linkId}`;
+      const help = (item.item ?? []).find((i) => i.type === 'display');
+      fieldset.append(
+        el('div', { class: 'question', role: 'radiogroup', 'aria-label': item.text },
+          el('span', { class: 'question-text' }, item.text),
+          el('label', {}, el('input', { type: 'radio', name, value: 'true' }), ' Yes'),
+          el('label', {}, el('input', { type: 'radio', name, value: 'false' }), ' No'),
+          help ? el('small', { class: 'help' }, help.text) : ''),
+      );
+    }
+    form.append(fieldset);
+  }
+  const save = el('button', { type: 'submit', class: 'primary' }, 'Save answers and sign again');
+  form.append(save);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const answers = [...form.querySelectorAll('input[type=radio]:checked')].map((input) => ({ linkId: input.name.slice(2), answer: [{ valueBoolean: input.value === 'true' }] }));
+    if (!answers.length) {
+      note.textContent = 'Answer at least one question first.';
+      return;
+    }
+    save.disabled = true;
+    const response = {
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      questionnaire: `${q.url}|${q.version}`,
+      subject: { reference: `Patient/${state.current.id}` },
+      authored: new Date().toISOString(),
+      author: { reference: 'Practitioner/demo-clinician' },
+      item: [{ linkId: 'answers', item: answers }],
+    };
+    await getJson('/fhir/QuestionnaireResponse', { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(response) });
+    note.textContent = `${answers.length} answer${answers.length === 1 ? '' : 's'} saved; signing again…`;
+    await showSummary(state.current.id);
+    await sign();
+  });
+  return form;
+}
+
 function showCards(service, response) {
   const cards = response.cards ?? [];
   if (!cards.length) {
@@ -169,7 +218,17 @@ function showCards(service, response) {
     const note = el('span', { class: 'feedback', role: 'status' });
     const actions = el('div', { class: 'actions' });
     for (const s of card.suggestions ?? []) {
-      actions.append(el('button', { type: 'button', class: s.isRecommended ? 'recommended' : '', onclick: () => sendFeedback(service, { card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: s.uuid }] }, note) }, s.label));
+      actions.append(el('button', { type: 'button', class: s.isRecommended ? 'recommended' : '', onclick: () => {
+        void sendFeedback(service, { card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: s.uuid }] }, note);
+        // Apply the suggestion the way an EHR would: a replacement order goes into the order form.
+        const created = (s.actions ?? []).find((a) => a.type === 'create')?.resource;
+        if (created?.resourceType === 'ServiceRequest') {
+          $('order-code').value = created.code.coding[0].code;
+          $('status').textContent = `Order changed to ${created.code.coding[0].code}; sign again.`;
+        } else if (created?.resourceType === 'QuestionnaireResponse') {
+          article.querySelector('.questionnaire input')?.focus();
+        }
+      } }, s.label));
     }
     if (card.overrideReasons?.length) {
       const id = `override-${card.uuid}`;
@@ -182,14 +241,16 @@ function showCards(service, response) {
     const detail = el('div', { class: 'detail' });
     detail.innerHTML = renderMarkdown(card.detail ?? '');
     const links = (card.links ?? []).map((l) => el('a', { href: l.url, target: '_blank', rel: 'noopener' }, l.label));
-    return el('article', { class: `card ${card.indicator}`, 'aria-label': `${card.indicator} card` },
+    const article = el('article', { class: `card ${card.indicator}`, 'aria-label': `${card.indicator} card` },
       el('span', { class: 'indicator' }, card.indicator),
       el('p', { class: 'summary-text' }, card.summary),
       detail,
-      links.length ? el('p', {}, 'Links: ', ...links) : '',
+      links.length ? el('p', { class: 'links' }, 'Links: ', ...links.flatMap((l, i) => (i ? [' · ', l] : [l]))) : '',
       el('p', { class: 'source' }, 'Source: ', card.source?.url ? el('a', { href: card.source.url, target: '_blank', rel: 'noopener' }, card.source.label) : card.source?.label ?? ''),
       actions.childNodes.length ? actions : '',
       note);
+    void showQuestionnaire(service, card, note).then((form) => form && article.append(form));
+    return article;
   }));
 }
 
@@ -198,7 +259,7 @@ function showCoverage(actions) {
   for (const action of actions) {
     const ext = (action.resource?.extension ?? []).find((e) => e.url === CRD);
     if (!ext) continue;
-    const value = (e) => e.valueCode ?? e.valueString ?? e.valueDate ?? e.valueReference?.reference ?? e.valueReference?.display ?? e.valueCodeableConcept?.text ?? '';
+    const value = (e) => e.valueCode ?? e.valueCanonical ?? e.valueString ?? e.valueDate ?? e.valueReference?.reference ?? e.valueReference?.display ?? e.valueCodeableConcept?.text ?? '';
     rows.push(el('h3', {}, `Coverage information recorded on ${action.resource.resourceType}/${action.resource.id}`));
     rows.push(el('table', {}, el('tbody', {}, ext.extension.map((e) => el('tr', {}, el('th', { scope: 'row' }, e.url), el('td', {}, value(e)))))));
   }

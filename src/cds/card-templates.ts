@@ -33,6 +33,7 @@ export interface CardTemplates {
     readonly policy: string;
   };
   readonly links: readonly { readonly label: string; readonly url: string; readonly type: 'absolute' | 'smart' }[];
+  readonly questionnaireLinks: { readonly missing: string; readonly full: string };
   readonly overrideReasons: readonly Coding[];
   readonly coverageInformation: {
     readonly description: string;
@@ -52,7 +53,7 @@ const stringsOf = (keys: readonly string[]): object => ({
 
 const schema = {
   type: 'object',
-  required: ['source', 'indicator', 'summary', 'detail', 'links', 'overrideReasons', 'coverageInformation'],
+  required: ['source', 'indicator', 'summary', 'detail', 'links', 'questionnaireLinks', 'overrideReasons', 'coverageInformation'],
   properties: {
     source: { type: 'object', required: ['label', 'topic'] },
     indicator: { type: 'object', required: decisions, additionalProperties: { enum: ['info', 'warning', 'critical'] } },
@@ -63,6 +64,7 @@ const schema = {
       properties: { decision: stringsOf(decisions) },
     },
     links: { type: 'array', items: { type: 'object', required: ['label', 'url', 'type'] } },
+    questionnaireLinks: stringsOf(['missing', 'full']),
     overrideReasons: { type: 'array', minItems: 1, items: { type: 'object', required: ['system', 'code', 'display'] } },
     coverageInformation: stringsOf(['description', 'noneReadable', 'coverageDisplay', 'missingReason', 'notCoveredReason']),
   },

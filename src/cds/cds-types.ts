@@ -1,4 +1,4 @@
-import type { Coding, Extension, ServiceRequest } from 'fhir/r4.js';
+import type { Coding, Resource } from 'fhir/r4.js';
 
 /** CDS Hooks 2.0.1 §Card attributes, as this service emits them. */
 export interface Card {
@@ -31,7 +31,7 @@ export interface Suggestion {
 export interface Action {
   readonly type: 'create' | 'update' | 'delete';
   readonly description: string;
-  readonly resource?: ServiceRequest & { extension?: Extension[] };
+  readonly resource?: Resource;
   readonly resourceId?: string;
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Coverage, Extension, ServiceRequest } from 'fhir/r4.js';
+import type { Coverage, Extension, Questionnaire, ServiceRequest } from 'fhir/r4.js';
 import { isoDay, parseFhirDate } from '../facts/fhir-dates.js';
 import { referenceOf } from '../facts/record-index.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
@@ -7,6 +7,7 @@ import type { LoadedPolicy } from '../policy/load-policy.js';
 import { fill, type CardTemplates } from './card-templates.js';
 import type { Action } from './cds-types.js';
 import type { Determination } from './determine.js';
+import { canonical } from './questionnaire.js';
 
 export const COVERAGE_INFORMATION_URL = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
 const CRD_TEMP = 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp';
@@ -74,6 +75,7 @@ export function coverageInformationAction(
   loaded: LoadedPolicy,
   templates: CardTemplates,
   labelOf: (factOrCriterion: string) => string,
+  questionnaire?: Questionnaire,
 ): Action | undefined {
   if (coverage.state === 'none') {
     return undefined;
@@ -100,6 +102,8 @@ export function coverageInformationAction(
       sub('doc-needed', { valueCode: 'clinical' }),
       sub('doc-purpose', { valueCode: 'withpa' }),
       sub('info-needed', { valueCode: 'OTH' }),
+      // crd-ci-q1: a questionnaire only with doc-needed, which is set just above.
+      ...(questionnaire ? [sub('questionnaire', { valueCanonical: canonical(questionnaire) })] : []),
       sub('reason', { valueCodeableConcept: { text: fill(t.missingReason, { items: items || 'see the card' }) } }),
     );
   } else {

@@ -8,7 +8,10 @@ import type { Action, Card, CdsResponse } from './cds-types.js';
 import { chooseCoverage, coverageInformationAction } from './coverage-information.js';
 import { determine, type Determination } from './determine.js';
 import type { HookRequest } from './hook-request.js';
+import { QuestionnaireStore, askableFacts, buildQuestionnaire } from './questionnaire.js';
 import { CardRenderer } from './render-card.js';
+import { suggestionsFor } from './suggestions.js';
+import type { Questionnaire } from 'fhir/r4.js';
 import { draftServiceRequests, inScopeOrders } from './scope.js';
 
 export interface OrderHookDeps {
@@ -17,6 +20,8 @@ export interface OrderHookDeps {
   readonly prefetch: readonly PrefetchTemplate[];
   readonly gather: GatherOptions;
   readonly mirrorSystemActions: boolean;
+  /** Where per-determination questionnaires are kept for their links. */
+  readonly questionnaires: QuestionnaireStore;
 }
 
 /** The response and what the log may say about it (decisions and counts, never data). */
@@ -31,13 +36,13 @@ export interface OrderHookResult {
  * The order-sign / order-select use case (SPEC §1–§7).
  * @param deps - policy, templates, prefetch templates and data-gathering options
  */
-export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, receivedAt: number, policyUrl: string) => Promise<OrderHookResult> {
+export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, receivedAt: number, baseUrl: string) => Promise<OrderHookResult> {
   const { loaded, templates } = deps;
   const renderer = new CardRenderer(loaded, templates);
   const labelOf = (id: string): string =>
     loaded.policy.facts.find((f) => f.id === id)?.words ?? findCriterionLabel(loaded, id) ?? id;
 
-  return async function handleOrderHook(request, receivedAt, policyUrl) {
+  return async function handleOrderHook(request, receivedAt, baseUrl) {
     const drafts = selectDraftOrders(request);
     const orders = inScopeOrders(request.hook, drafts, request.context.selections, loaded.policy, loaded.valueSets);
     if (orders.length === 0) {
@@ -46,11 +51,18 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather);
     const determinations = decideEach(orders, drafts, record, receivedAt);
     const coverage = chooseCoverage(record, receivedAt);
-    const cards: Card[] = determinations.map((d) => renderer.card(d, coverage.state, policyUrl));
+    const policyUrl = `${baseUrl}/policies/${loaded.policy.id}`;
+    const questionnaires = determinations.map((d) => questionnaireFor(d, baseUrl));
+    const cards: Card[] = determinations.map((d, i) =>
+      renderer.card(d, coverage.state, policyUrl, {
+        questionnaire: questionnaires[i],
+        suggestions: suggestionsFor(d, questionnaires[i], request.context.patientId, receivedAt, loaded),
+      }),
+    );
     // CRD: coverage information rides on order-sign, a primary hook; order-select gets cards only.
     const systemActions: Action[] =
       request.hook === 'order-sign'
-        ? determinations.flatMap((d) => coverageInformationAction(d, coverage, receivedAt, loaded, templates, labelOf) ?? [])
+        ? determinations.flatMap((d, i) => coverageInformationAction(d, coverage, receivedAt, loaded, templates, labelOf, questionnaires[i]) ?? [])
         : [];
     return {
       response: respond(cards, systemActions, deps.mirrorSystemActions),
@@ -59,6 +71,28 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
       unchecked: determinations[0]?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
     };
   };
+
+  /**
+   * When documentation is needed: a questionnaire of exactly the missing facts, and beside it the policy's
+   * full questionnaire pre-answered from the record, both kept for their links.
+   */
+  function questionnaireFor(d: Determination, baseUrl: string): Questionnaire | undefined {
+    if (d.outcome.decision !== 'documentation-needed' || d.outcome.missing.length === 0) {
+      return undefined;
+    }
+    const id = QuestionnaireStore.newId(loaded.policy);
+    const title = `${loaded.policy.service}: documentation needed for this order`;
+    const missing = buildQuestionnaire(loaded.policy, baseUrl, d.outcome.missing, { id, title, facts: d.facts });
+    const full = buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
+      id: `${id}-full`,
+      title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
+      facts: d.facts,
+      prefill: true,
+    });
+    deps.questionnaires.put(missing);
+    deps.questionnaires.put(full);
+    return missing;
+  }
 
   function decideEach(orders: readonly ServiceRequest[], drafts: readonly ServiceRequest[], record: PatientRecord, receivedAt: number): Determination[] {
     const index = new RecordIndex(record);

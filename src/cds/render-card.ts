@@ -6,7 +6,8 @@ import { FAILURE_LABEL, SOURCE_LABEL } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { FactDefinition } from '../policy/policy-types.js';
 import { fill, type CardTemplates } from './card-templates.js';
-import type { Card, DeterminationExtension } from './cds-types.js';
+import type { Questionnaire } from 'fhir/r4.js';
+import type { Card, DeterminationExtension, Suggestion } from './cds-types.js';
 import type { Determination } from './determine.js';
 
 /** CDS Hooks requires a summary under 140 characters. */
@@ -164,7 +165,8 @@ export class CardRenderer {
     const def = this.definitions.get(f.id);
     const words = md(def?.words ?? f.id);
     if (f.answer) {
-      return `- **${words}**: answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
+      // Attested, not coded: the card says which facts rest on the clinician's word (issue #5).
+      return `- **${words}**: attested by the clinician, answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
     }
     const lines = [`- **${words}**${f.detail !== undefined ? `: documented ${md(f.detail)}` : ''}`];
     for (const e of f.evidence) {
@@ -277,17 +279,24 @@ export class CardRenderer {
    * @param coverage - whether an active Coverage was found
    * @param policyUrl - absolute URL of the policy text served by this service
    */
-  card(det: Determination, coverage: CoverageState, policyUrl: string): Card {
+  card(det: Determination, coverage: CoverageState, policyUrl: string, extras: { questionnaire?: Questionnaire | undefined; suggestions?: readonly Suggestion[] } = {}): Card {
     const vars = this.vars(policyUrl);
     const { decision } = det.outcome;
     const t = this.templates;
+    const q = extras.questionnaire;
+    const links = [
+      ...(q?.url ? [{ label: fill(t.questionnaireLinks.missing, vars), url: q.url, type: 'absolute' as const }, { label: fill(t.questionnaireLinks.full, vars), url: `${q.url}-full`, type: 'absolute' as const }] : []),
+      ...t.links.map((l) => ({ label: fill(l.label, vars), url: fill(l.url, vars), type: l.type })),
+    ];
+    const suggestions = extras.suggestions ?? [];
     return {
       uuid: randomUUID(),
       summary: this.summary(det),
       indicator: t.indicator[decision],
       detail: this.detail(det, coverage, policyUrl),
       source: { label: fill(t.source.label, vars), url: policyUrl, topic: t.source.topic },
-      links: t.links.map((l) => ({ label: fill(l.label, vars), url: fill(l.url, vars), type: l.type })),
+      ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
+      links,
       ...(decision !== 'meets-criteria' ? { overrideReasons: t.overrideReasons } : {}),
       extension: { 'necessity.determination': this.extension(det) },
     };

@@ -4,6 +4,7 @@ import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../
 import { FeedbackRecorder } from '../cds/feedback.js';
 import { requestValidators } from '../cds/hook-request.js';
 import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
+import { QuestionnaireStore, askableFacts, buildQuestionnaire } from '../cds/questionnaire.js';
 import type { Config } from '../config.js';
 import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { config, logger, loaded } = deps;
   const clock = deps.clock ?? Date.now;
   const byId = new Map(deps.services.map((s) => [s.id, s]));
+  const questionnaires = new QuestionnaireStore();
   const hooks = new Map(
     deps.services.map((s) => {
       const prefetch = prefetchTemplates(s);
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
             prefetch,
             gather: { readerFactory: deps.readerFactory, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
             mirrorSystemActions: config.mirrorSystemActions,
+            questionnaires,
           }),
         },
       ];
@@ -55,7 +58,6 @@ export function createApp(deps: AppDeps): express.Express {
   const feedback = new FeedbackRecorder(logger);
   const discovery = { services: discoveryEntries(deps.services) };
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
-  const policyUrl = (req: Request): string => `${baseUrl(req)}/policies/${loaded.policy.id}`;
 
   const app = express();
   installMiddleware(app, { config, logger, clock });
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
     const started = clock();
     let result: OrderHookResult;
     try {
-      result = await hook.handle(checked.value, started, policyUrl(req));
+      result = await hook.handle(checked.value, started, baseUrl(req));
     } catch (error) {
       // CDS Hooks §Prefetch: no prefetch and no FHIR server → 412.
       if (error instanceof NoDataAccessError) {
@@ -126,6 +128,19 @@ export function createApp(deps: AppDeps): express.Express {
       throw new ServiceError('NOT_FOUND');
     }
     res.type('text/plain; charset=utf-8').send(loaded.text);
+  });
+
+  // The policy's questionnaire (every askable fact), and per-determination ones the cards link to.
+  app.get('/Questionnaire/:id', (req, res) => {
+    const id = String(req.params.id);
+    const q =
+      id === loaded.policy.id
+        ? buildQuestionnaire(loaded.policy, baseUrl(req), askableFacts(loaded.policy), { id, title: `${loaded.policy.name} (version ${loaded.policy.version})` })
+        : questionnaires.get(id);
+    if (!q) {
+      throw new ServiceError('NOT_FOUND', 'no such questionnaire (per-order questionnaires are kept for a day)');
+    }
+    res.type('application/fhir+json').send(JSON.stringify(q));
   });
 
   app.get('/healthz', (_req, res) => {

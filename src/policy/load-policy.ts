@@ -45,7 +45,7 @@ const criterionSchema = {
 
 const policySchema = {
   type: 'object',
-  required: ['id', 'version', 'name', 'publisher', 'program', 'service', 'text', 'scope', 'answers', 'studies', 'care', 'groups', 'facts', 'criteria'],
+  required: ['id', 'version', 'name', 'publisher', 'program', 'service', 'text', 'approved', 'revised', 'scope', 'answers', 'studies', 'care', 'groups', 'facts', 'criteria'],
   properties: {
     id: { type: 'string', minLength: 1 },
     version: { type: 'string', minLength: 1 },
@@ -307,7 +307,7 @@ export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text:
       throw new PolicyError(f.id, `unknown group '${f.group}'`);
     }
   }
-  for (const name of [data.scope.orderCodes, data.scope.siteDependentOrderCodes, data.scope.siteDependentBodySites]) {
+  for (const name of [data.scope.orderCodes, data.scope.siteDependentOrderCodes, data.scope.siteDependentBodySites, ...(data.alternate ? [data.alternate.whenOrderIn] : [])]) {
     if (!valueSets.has(name)) {
       throw new PolicyError('scope', `names unknown value set '${name}'`);
     }

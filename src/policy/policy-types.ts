@@ -172,6 +172,12 @@ export interface PolicyScope {
   readonly siteDependentBodySites: string;
 }
 
+/** An alternate request offered when an order does not meet criteria (Da Vinci CRD). */
+export interface AlternateOrder {
+  readonly whenOrderIn: string;
+  readonly replacement: { readonly system: string; readonly code: string; readonly display: string };
+}
+
 export interface AnswerRules {
   readonly questionnaireContains: string;
   readonly statuses: readonly string[];
@@ -193,8 +199,12 @@ export interface Policy {
   readonly program: string;
   readonly service: string;
   readonly text: string;
+  /** Approval and revision dates (YYYY-MM-DD). */
+  readonly approved: string;
+  readonly revised: string;
   readonly scope: PolicyScope;
   readonly answers: AnswerRules;
+  readonly alternate?: AlternateOrder;
   readonly studies: Readonly<Record<string, StudyDefinition>>;
   readonly care: Readonly<Record<string, CareDefinition>>;
   readonly groups: Readonly<Record<string, FactGroup>>;

@@ -77,6 +77,26 @@ describe('a clinician signs lumbar MRI orders on the demo ordering page', () => 
     expect(await textOf('#status', 'Answered')).toContain('the service queried the FHIR server');
   });
 
+  test('documentation needed, answered in the questionnaire, then signed again: the order meets criteria', async () => {
+    await page.getByLabel('No prefetch: the service queries the FHIR server itself').uncheck();
+    expect(await signFor(/Siobhan Brennan/)).toBe('Lumbar MRI: document 4 weeks of conservative care or a red flag');
+    const question = page.getByRole('radiogroup', { name: 'Saddle anesthesia' });
+    await question.waitFor();
+    await question.getByLabel('Yes').check();
+    await page.screenshot({ path: join(OUTPUT, 'ordering-page-questionnaire.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Save answers and sign again' }).click();
+    expect(await textOf('.card .summary-text', 'meets')).toBe('Lumbar MRI meets Medicare Advantage criteria: saddle anesthesia');
+    expect(await textOf('.card .detail', 'attested')).toContain('attested by the clinician');
+    await page.screenshot({ path: join(OUTPUT, 'ordering-page-after-answers.png'), fullPage: true });
+  });
+
+  test('MR spectroscopy: accepting the proposed alternate puts a lumbar MRI in the order form', async () => {
+    expect(await signFor(/Elise Fontaine/)).toBe('Lumbar MRI does not meet criteria: MR spectroscopy is not covered');
+    await page.getByRole('button', { name: /Order MRI lumbar spine without contrast \(CPT 72148\) instead/ }).click();
+    expect(await page.locator('#order-code').inputValue()).toBe('72148');
+    expect(await textOf('.card .feedback', 'feedback')).toBe('Accepted: feedback sent.');
+  });
+
   test('the page raised no script error', () => {
     expect(pageErrors).toEqual([]);
   });

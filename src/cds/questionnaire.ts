@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { Questionnaire, QuestionnaireItem } from 'fhir/r4.js';
+import { leafFacts } from '../engine/evaluate.js';
+import type { Evidence } from '../facts/evidence-rules.js';
+import type { FactResult } from '../facts/extract-facts.js';
+import type { FactDefinition, Policy } from '../policy/policy-types.js';
+
+const SDC_QUESTIONNAIRE = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire';
+const ITEM_CONTROL = 'http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl';
+
+/** Every fact a clinician can attest: the leaves of both trees (SPEC §5), in tree order. */
+export function askableFacts(policy: Policy): string[] {
+  return [...new Set([...leafFacts(policy.indications), ...leafFacts(policy.nonIndications)])];
+}
+
+function evidenceText(e: Evidence): string {
+  return [e.what, e.value, e.code, e.date].filter((x) => x !== undefined).join(', ');
+}
+
+/** What the record holds about a fact, in one sentence, or nothing. */
+function documented(f: FactResult | undefined): string | undefined {
+  if (!f) {
+    return undefined;
+  }
+  const parts: string[] = [];
+  if (f.detail !== undefined) {
+    parts.push(f.detail);
+  }
+  if (f.evidence.length > 0) {
+    parts.push(f.evidence.slice(0, 3).map(evidenceText).join('; '));
+  }
+  return parts.length > 0 ? `On record: ${parts.join('; ')}.` : undefined;
+}
+
+function item(def: FactDefinition, fact: FactResult | undefined, prefill: boolean): QuestionnaireItem {
+  const record = documented(fact);
+  const help = [def.hint !== undefined ? `Supporting documentation: ${def.hint}.` : undefined, record].filter((x) => x !== undefined).join(' ');
+  // Pre-answered when coded data settles the fact, so the clinician confirms rather than retypes.
+  const settled = prefill && fact !== undefined && !fact.answer && fact.coded !== 'unknown';
+  return {
+    linkId: def.id,
+    text: settled && record !== undefined ? `${def.words} (${record.replace(/\.$/, '')})` : def.words,
+    type: 'boolean',
+    ...(settled ? { initial: [{ valueBoolean: fact.coded === 'true' }] } : {}),
+    ...(help
+      ? {
+          item: [
+            {
+              linkId: `${def.id}.help`,
+              type: 'display',
+              text: help,
+              extension: [{ url: ITEM_CONTROL, valueCodeableConcept: { coding: [{ system: 'http://hl7.org/fhir/questionnaire-item-control', code: 'help' }] } }],
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+export interface QuestionnaireOptions {
+  readonly id: string;
+  readonly title: string;
+  /** The determination's facts: evidence for help text, coded values for pre-answers. */
+  readonly facts?: ReadonlyMap<string, FactResult>;
+  /** Pre-answer items that coded data settles. */
+  readonly prefill?: boolean;
+}
+
+/**
+ * An SDC-style Questionnaire of the given facts: one boolean item per fact (linkId = fact id, text in the
+ * policy's words, a help item saying what documentation supports it), grouped as the policy groups them.
+ * @param policy - the policy
+ * @param baseUrl - where the service is reached; the Questionnaire's canonical URL is under it
+ * @param factIds - the facts to ask, in order
+ * @param options - id, title, and the determination's facts when there is one
+ */
+export function buildQuestionnaire(policy: Policy, baseUrl: string, factIds: readonly string[], options: QuestionnaireOptions): Questionnaire {
+  const definitions = new Map(policy.facts.map((f) => [f.id, f]));
+  const groups = new Map<string, QuestionnaireItem[]>();
+  for (const id of factIds) {
+    const def = definitions.get(id);
+    if (def) {
+      groups.set(def.group, [...(groups.get(def.group) ?? []), item(def, options.facts?.get(id), options.prefill ?? false)]);
+    }
+  }
+  return {
+    resourceType: 'Questionnaire',
+    id: options.id,
+    meta: { profile: [SDC_QUESTIONNAIRE] },
+    url: `${baseUrl}/Questionnaire/${options.id}`,
+    version: policy.version,
+    name: options.id.replace(/[^A-Za-z0-9]/g, '_'),
+    title: options.title,
+    status: 'active',
+    subjectType: ['Patient'],
+    date: policy.revised,
+    publisher: policy.publisher,
+    description: `Documentation for the ${policy.name}, version ${policy.version}. Each item's linkId is the policy fact it answers.`,
+    item: [...groups].map(([group, items]) => ({
+      linkId: `group.${group}`,
+      text: policy.groups[group]?.title ?? group,
+      type: 'group',
+      item: items,
+    })),
+  };
+}
+
+/** The canonical reference (url|version) CRD and QuestionnaireResponses use. */
+export function canonical(q: Questionnaire): string {
+  return `${q.url ?? ''}|${q.version ?? ''}`;
+}
+
+/**
+ * Per-determination questionnaires, held for a day so that the card's link and a DTR client can fetch them.
+ * Bounded; ids are random, so one patient's questionnaire cannot be guessed from another's.
+ */
+export class QuestionnaireStore {
+  private readonly entries = new Map<string, { questionnaire: Questionnaire; until: number }>();
+
+  /**
+   * @param capacity - entries kept at most (the oldest go first)
+   * @param ttlMs - how long an entry is served
+   * @param clock - epoch ms
+   */
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly ttlMs = 86_400_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** A fresh id that names the policy and its version. */
+  static newId(policy: Policy): string {
+    return `${policy.id}-v${policy.version.replace(/\./g, '-')}-${randomUUID()}`;
+  }
+
+  put(q: Questionnaire): void {
+    if (!q.id) {
+      return;
+    }
+    this.entries.set(q.id, { questionnaire: q, until: this.clock() + this.ttlMs });
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) {
+        break;
+      }
+      this.entries.delete(oldest);
+    }
+  }
+
+  get(id: string): Questionnaire | undefined {
+    const entry = this.entries.get(id);
+    if (!entry || entry.until < this.clock()) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry.questionnaire;
+  }
+}
