@@ -1,27 +1,15 @@
 import type { Server } from 'node:http';
-import { loadCardTemplates } from './cds/card-templates.js';
-import { loadServiceDefinitions } from './cds/discovery.js';
 import { loadConfig, type Config } from './config.js';
-import { fhirKitReader } from './fhir/fhir-reader.js';
-import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
-import { loadPolicy } from './policy/load-policy.js';
+import { createService } from './service.js';
 
 /**
- * Builds the service from its data (policy, cards, hooks) and configuration, and listens. Every data
- * file is validated here, so a broken policy or template stops the start rather than a clinician's order.
+ * Builds the service from its data and configuration, and listens.
  * @param config - the configuration
  * @param logger - the logger
  */
 export async function startService(config: Config, logger: Logger): Promise<Server> {
-  const app = createApp({
-    config,
-    logger,
-    loaded: loadPolicy(),
-    templates: loadCardTemplates(),
-    services: loadServiceDefinitions(),
-    readerFactory: fhirKitReader,
-  });
+  const app = createService(config, logger);
   return new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));
     server.once('error', reject);
@@ -53,7 +41,8 @@ export function drain(server: Server, graceMs = 10_000): Promise<void> {
   });
 }
 
-function drainOnSignal(server: Server, logger: Logger): void {
+/** Drains and exits on SIGTERM or SIGINT. */
+export function drainOnSignal(server: Server, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
     void drain(server).then(() => {

@@ -1,13 +1,9 @@
 import { join } from 'node:path';
 import express from 'express';
-import { loadCardTemplates } from '../cds/card-templates.js';
-import { loadServiceDefinitions } from '../cds/discovery.js';
 import type { Config } from '../config.js';
-import { fhirKitReader } from '../fhir/fhir-reader.js';
-import { createApp } from '../http/app.js';
 import type { Logger } from '../logger.js';
-import { loadPolicy } from '../policy/load-policy.js';
 import { projectRoot } from '../project-root.js';
+import { createService } from '../service.js';
 import { createFhirService, type FhirService } from './fhir-server.js';
 import { demoData, type DemoPatient } from './patients.js';
 
@@ -27,14 +23,7 @@ export interface Demo {
 export async function createDemo(config: Config, logger: Logger): Promise<Demo> {
   const data = demoData();
   const fhir = await createFhirService({ resources: data.resources });
-  const cds = createApp({
-    config,
-    logger,
-    loaded: loadPolicy(),
-    templates: loadCardTemplates(),
-    services: loadServiceDefinitions(),
-    readerFactory: fhirKitReader,
-  });
+  const cds = createService(config, logger);
   const app = express();
   app.disable('x-powered-by');
   app.use('/fhir', fhir.router);

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { drainOnSignal } from '../server.js';
 import { createDemo } from './demo-app.js';
 
 // npm start: the service and its demo EHR on one port. Client JWTs are not verified here (CDS_AUTH=off) and
@@ -30,10 +31,4 @@ const server = demo.app.listen(config.port, config.host, () => {
     ].join('\n') + '\n',
   );
 });
-const stop = (): void => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 5_000).unref();
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+drainOnSignal(server, logger);

@@ -1,0 +1,26 @@
+import type { Express } from 'express';
+import { loadCardTemplates } from './cds/card-templates.js';
+import { loadServiceDefinitions } from './cds/discovery.js';
+import type { Config } from './config.js';
+import { fhirKitReader } from './fhir/fhir-reader.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { loadPolicy } from './policy/load-policy.js';
+
+/**
+ * The service as it runs: the policy, card templates and discovery entries read and validated from the
+ * project's data folders, FHIR read through fhir-kit-client. Every data file is checked here, so a broken
+ * policy or template stops the start rather than a clinician's order.
+ * @param config - the configuration
+ * @param logger - the logger
+ */
+export function createService(config: Config, logger: Logger): Express {
+  return createApp({
+    config,
+    logger,
+    loaded: loadPolicy(),
+    templates: loadCardTemplates(),
+    services: loadServiceDefinitions(),
+    readerFactory: fhirKitReader,
+  });
+}
