@@ -63,8 +63,3 @@ export function kleeneNot(value: Truth): Truth {
 export function documented(value: Truth): Truth {
   return value === 'true' ? 'true' : 'false';
 }
-
-/** Converts a boolean into a definite truth value. */
-export function truthOf(value: boolean): Truth {
-  return value ? 'true' : 'false';
-}

@@ -19,16 +19,16 @@ export function conceptCodes(concept: CodeableConcept | undefined): string[] {
   return codings.flatMap((c) => (typeof c?.code === 'string' ? [c.code.trim().toLowerCase()] : []));
 }
 
-function status(resource: { status?: unknown }): string | undefined {
+/** Lower-cased, trimmed status of a resource, for comparisons with policy status lists. */
+export function statusOf(resource: { status?: unknown }): string | undefined {
   return typeof resource.status === 'string' ? resource.status.trim().toLowerCase() : undefined;
 }
 
 /** SPEC §2: a Condition "is active" when clinicalStatus is active, recurrence or relapse, or absent. */
 export function isActiveCondition(condition: Condition): boolean {
-  if (!condition.clinicalStatus) {
-    return true;
-  }
-  return conceptCodes(condition.clinicalStatus).some((c) => ACTIVE_CLINICAL.has(c));
+  const codes = conceptCodes(condition.clinicalStatus);
+  // A clinicalStatus that carries no code says nothing: read as absent.
+  return codes.length === 0 || codes.some((c) => ACTIVE_CLINICAL.has(c));
 }
 
 /** The reference string of a resource ("Condition/abc"). */
@@ -77,7 +77,7 @@ export class RecordIndex {
    */
   constructor(private readonly record: PatientRecord) {
     const s = record.sources;
-    const notEnteredInError = <T extends { status?: unknown }>(r: T): boolean => status(r) !== 'entered-in-error';
+    const notEnteredInError = <T extends { status?: unknown }>(r: T): boolean => statusOf(r) !== 'entered-in-error';
     this.conditions = s.Condition.resources
       .filter((c) => {
         const v = conceptCodes(c.verificationStatus);
@@ -85,12 +85,12 @@ export class RecordIndex {
       })
       .map((c) => dated(c, conditionDate(c)));
     this.observations = s.Observation.resources
-      .filter((o) => OBSERVATION_STATUSES.has(status(o) ?? ''))
+      .filter((o) => OBSERVATION_STATUSES.has(statusOf(o) ?? ''))
       .map((o) => dated(o, observationDate(o)));
     this.imagingStudies = s.ImagingStudy.resources
-      .filter((i) => notEnteredInError(i) && status(i) !== 'cancelled')
+      .filter((i) => notEnteredInError(i) && statusOf(i) !== 'cancelled')
       .map((i) => dated(i, parseFhirDate(i.started)));
-    this.procedures = s.Procedure.resources.filter((p) => notEnteredInError(p) && status(p) !== 'not-done');
+    this.procedures = s.Procedure.resources.filter((p) => notEnteredInError(p) && statusOf(p) !== 'not-done');
     this.medicationRequests = s.MedicationRequest.resources.filter(notEnteredInError);
     this.serviceRequests = s.ServiceRequest.resources.filter(notEnteredInError);
     this.reports = s.DiagnosticReport.resources.filter(notEnteredInError).map((r) => dated(r, reportDate(r)));
@@ -102,9 +102,4 @@ export class RecordIndex {
   failure(type: SourceType): SourceFailure | undefined {
     return this.record.sources[type].failure;
   }
-}
-
-/** Lower-cased status of a resource, for comparisons with policy status lists. */
-export function statusOf(resource: { status?: unknown }): string | undefined {
-  return status(resource);
 }

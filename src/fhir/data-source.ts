@@ -1,4 +1,4 @@
-import type { Bundle, Resource } from 'fhir/r4.js';
+import type { Resource } from 'fhir/r4.js';
 import { FhirRequestError, type FhirReaderFactory, type FhirReader } from './fhir-reader.js';
 import {
   SOURCE_TYPES,
@@ -280,9 +280,4 @@ function merge<T extends SourceType>(sources: { [K in SourceType]: Source<K> }, 
     resources: [...current.resources, ...added],
     ...(failure !== undefined ? { failure } : {}),
   } as Source<SourceType>;
-}
-
-/** Bundles as a type guard for tests and callers that build prefetch. */
-export function isBundle(x: unknown): x is Bundle {
-  return isObject(x) && x.resourceType === 'Bundle';
 }

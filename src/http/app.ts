@@ -99,7 +99,8 @@ export function createApp(deps: AppDeps): express.Express {
         event: 'hook',
         service: id,
         hook: checked.value.hook,
-        hookInstance: checked.value.hookInstance,
+        // Client-supplied: logged only when it has the shape of an identifier, so free text never reaches the log.
+        hookInstance: /^[A-Za-z0-9._-]{1,64}$/.test(checked.value.hookInstance) ? checked.value.hookInstance : 'not-an-identifier',
         orders: result.decisions.length,
         decisions: result.decisions,
         fhirRequests: result.fhirRequests,

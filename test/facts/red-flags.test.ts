@@ -128,6 +128,10 @@ describe('conditions that need an active diagnosis', () => {
   test('a relapse of osteomyelitis is active', () => {
     expect(valueOf('rf.infection', { resources: [condition('M46.26', { clinical: 'relapse' })] })).toBe('true');
   });
+  test('a clinical status given only as text, without a code, reads as absent: active', () => {
+    const c = { ...condition('M46.26'), clinicalStatus: { text: 'see notes' } };
+    expect(valueOf('rf.infection', { resources: [c] })).toBe('true');
+  });
   test('a diagnosis without clinical status is active', () => {
     expect(valueOf('rf.infection', { resources: [condition('M46.26', { clinical: null })] })).toBe('true');
   });
