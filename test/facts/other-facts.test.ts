@@ -142,6 +142,9 @@ describe('treatment and new symptoms since the last study', () => {
   test('radiculopathy diagnosed after the MRI is a new symptom', () => {
     expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), condition('M54.16', { onset: daysAgo(10) })] })).toBe('true');
   });
+  test('a radiculopathy after the MRI that has already resolved is not a new symptom now: it must be asked', () => {
+    expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), condition('M54.16', { onset: daysAgo(10), clinical: 'resolved' })] })).toBe('unknown');
+  });
   test('back pain diagnosed before the MRI is not new since it: it must be asked', () => {
     expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), backPain] })).toBe('unknown');
   });
