@@ -83,14 +83,15 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const id = QuestionnaireStore.newId(loaded.policy);
     const title = `${loaded.policy.service}: documentation needed for this order`;
     const missing = buildQuestionnaire(loaded.policy, baseUrl, d.outcome.missing, { id, title, facts: d.facts });
-    const full = buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
-      id: `${id}-full`,
-      title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
-      facts: d.facts,
-      prefill: true,
-    });
-    deps.questionnaires.put(missing);
-    deps.questionnaires.put(full);
+    deps.questionnaires.put(id, missing);
+    deps.questionnaires.put(`${id}-full`, () =>
+      buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
+        id: `${id}-full`,
+        title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
+        facts: d.facts,
+        prefill: true,
+      }),
+    );
     return missing;
   }
 

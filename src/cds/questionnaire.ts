@@ -112,10 +112,12 @@ export function canonical(q: Questionnaire): string {
 
 /**
  * Per-determination questionnaires, held for a day so that the card's link and a DTR client can fetch them.
- * Bounded; ids are random, so one patient's questionnaire cannot be guessed from another's.
+ * An entry may be a producer, built on first fetch: the pre-answered companion costs nothing on the signing
+ * path unless someone opens it. Bounded; ids are random, so one patient's questionnaire cannot be guessed
+ * from another's.
  */
 export class QuestionnaireStore {
-  private readonly entries = new Map<string, { questionnaire: Questionnaire; until: number }>();
+  private readonly entries = new Map<string, { produce: () => Questionnaire; built?: Questionnaire; until: number }>();
 
   /**
    * @param capacity - entries kept at most (the oldest go first)
@@ -123,7 +125,7 @@ export class QuestionnaireStore {
    * @param clock - epoch ms
    */
   constructor(
-    private readonly capacity = 10_000,
+    private readonly capacity = 5_000,
     private readonly ttlMs = 86_400_000,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -133,11 +135,14 @@ export class QuestionnaireStore {
     return `${policy.id}-v${policy.version.replace(/\./g, '-')}-${randomUUID()}`;
   }
 
-  put(q: Questionnaire): void {
-    if (!q.id) {
-      return;
-    }
-    this.entries.set(q.id, { questionnaire: q, until: this.clock() + this.ttlMs });
+  /**
+   * Keeps a questionnaire, or a way to build it, under an id.
+   * @param id - the questionnaire id
+   * @param questionnaire - the questionnaire, or its producer
+   */
+  put(id: string, questionnaire: Questionnaire | (() => Questionnaire)): void {
+    const entry = typeof questionnaire === 'function' ? { produce: questionnaire } : { produce: () => questionnaire, built: questionnaire };
+    this.entries.set(id, { ...entry, until: this.clock() + this.ttlMs });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) {
@@ -153,6 +158,7 @@ export class QuestionnaireStore {
       this.entries.delete(id);
       return undefined;
     }
-    return entry.questionnaire;
+    entry.built ??= entry.produce();
+    return entry.built;
   }
 }
