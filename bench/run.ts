@@ -14,6 +14,7 @@ import { chooseCoverage, coverageInformationAction } from '../src/cds/coverage-i
 import { determine } from '../src/cds/determine.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
 import { requestValidators } from '../src/cds/hook-request.js';
+import { buildQuestionnaire } from '../src/cds/questionnaire.js';
 import { CardRenderer } from '../src/cds/render-card.js';
 import { extractFacts } from '../src/facts/extract-facts.js';
 import { decide } from '../src/engine/decide.js';
@@ -198,6 +199,7 @@ async function steps(p: BenchPatient, iterations: number): Promise<[string, numb
     ['compute the 40 facts', () => extractFacts(factInput)],
     ['evaluate both trees, decide, missing', () => decide(loaded.policy, values)],
     ['render the card', () => renderer.card(det, coverage.state, 'http://127.0.0.1/policies/x')],
+    [`questionnaire of the missing facts (${det.outcome.missing.length})`, () => buildQuestionnaire(loaded.policy, 'http://127.0.0.1', det.outcome.missing, { id: 'q', title: 'q', facts })],
     ['coverage-information action', () => coverageInformationAction(det, coverage, now, loaded, templates, (id) => id)],
     ['JSON.stringify of the response', () => JSON.stringify({ cards: [card] })],
   ];

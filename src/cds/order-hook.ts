@@ -12,6 +12,7 @@ import { QuestionnaireStore, askableFacts, buildQuestionnaire } from './question
 import { CardRenderer } from './render-card.js';
 import { suggestionsFor } from './suggestions.js';
 import type { Questionnaire } from 'fhir/r4.js';
+import type { FactResult } from '../facts/extract-facts.js';
 import { draftServiceRequests, inScopeOrders } from './scope.js';
 
 export interface OrderHookDeps {
@@ -84,11 +85,14 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const title = `${loaded.policy.service}: documentation needed for this order`;
     const missing = buildQuestionnaire(loaded.policy, baseUrl, d.outcome.missing, { id, title, facts: d.facts });
     deps.questionnaires.put(id, missing);
+    // The producer keeps a small copy of what the companion needs, not the determination: thousands of
+    // entries may be held, and a determination holds the order, the trace and every piece of evidence.
+    const facts = new Map([...d.facts].map(([factId, f]) => [factId, compactFact(f)]));
     deps.questionnaires.put(`${id}-full`, () =>
       buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
         id: `${id}-full`,
         title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
-        facts: d.facts,
+        facts,
         prefill: true,
       }),
     );
@@ -99,6 +103,19 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const index = new RecordIndex(record);
     return orders.map((order) => determine(loaded, record, index, order, drafts, receivedAt));
   }
+}
+
+/** What a questionnaire item needs of a fact: its values, what the record says, nothing more. */
+function compactFact(f: FactResult): FactResult {
+  return {
+    id: f.id,
+    value: f.value,
+    coded: f.coded,
+    evidence: f.evidence.slice(0, 3).map((e) => ({ ...e })),
+    unreadable: [],
+    ...(f.answer ? { answer: { ...f.answer } } : {}),
+    ...(f.detail !== undefined ? { detail: f.detail } : {}),
+  };
 }
 
 function selectDraftOrders(request: HookRequest): ServiceRequest[] {
