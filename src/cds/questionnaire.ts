@@ -125,7 +125,7 @@ export class QuestionnaireStore {
    * @param clock - epoch ms
    */
   constructor(
-    private readonly capacity = 5_000,
+    private readonly capacity = 1_000,
     private readonly ttlMs = 86_400_000,
     private readonly clock: () => number = Date.now,
   ) {}
