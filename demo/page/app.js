@@ -61,6 +61,9 @@ async function choose(id) {
   await showSummary(id);
 }
 
+/** Answered items at any depth (answers may sit inside groups). */
+const answeredItems = (items) => (items ?? []).flatMap((i) => [...(typeof i.answer?.[0]?.valueBoolean === 'boolean' ? [i] : []), ...answeredItems(i.item)]);
+
 /** What the service will read, as an EHR chart would show it. */
 async function showSummary(id) {
   const q = (type) => fhir(`${type}?patient=${encodeURIComponent(id)}&_count=100`).then(entries).catch(() => []);
@@ -82,7 +85,7 @@ async function showSummary(id) {
       ...meds.map((m) => `${codeText(m.medicationCodeableConcept)} (${m.status}, since ${day(m.authoredOn)})`),
     ].slice(0, 12)),
     panel('Other orders', orders.map((o) => `${codeText(o.code)} (${o.status})`)),
-    panel('Documented answers', answers.flatMap((r) => (r.item ?? []).map((i) => `${i.linkId}: ${i.answer?.[0]?.valueBoolean ? 'yes' : 'no'} (${day(r.authored)})`))),
+    panel('Documented answers', answers.flatMap((r) => answeredItems(r.item).map((i) => `${i.linkId}: ${i.answer[0].valueBoolean ? 'yes' : 'no'} (${day(r.authored)})`))),
   );
 }
 

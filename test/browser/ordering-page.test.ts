@@ -87,6 +87,7 @@ describe('a clinician signs lumbar MRI orders on the demo ordering page', () => 
     await page.getByRole('button', { name: 'Save answers and sign again' }).click();
     expect(await textOf('.card .summary-text', 'meets')).toBe('Lumbar MRI meets Medicare Advantage criteria: saddle anesthesia');
     expect(await textOf('.card .detail', 'attested')).toContain('attested by the clinician');
+    expect(await textOf('#summary', 'rf.saddle-anesthesia')).toContain('rf.saddle-anesthesia: yes');
     await page.screenshot({ path: join(OUTPUT, 'ordering-page-after-answers.png'), fullPage: true });
   });
 
