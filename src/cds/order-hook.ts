@@ -1,8 +1,10 @@
-import type { ServiceRequest } from 'fhir/r4.js';
+import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
+import type { FactResult } from '../facts/extract-facts.js';
 import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
+import type { Criterion } from '../policy/policy-types.js';
 import type { CardTemplates } from './card-templates.js';
 import type { Action, Card, CdsResponse } from './cds-types.js';
 import { chooseCoverage, coverageInformationAction } from './coverage-information.js';
@@ -10,10 +12,8 @@ import { determine, type Determination } from './determine.js';
 import type { HookRequest } from './hook-request.js';
 import { QuestionnaireStore, askableFacts, buildQuestionnaire } from './questionnaire.js';
 import { CardRenderer } from './render-card.js';
-import { suggestionsFor } from './suggestions.js';
-import type { Questionnaire } from 'fhir/r4.js';
-import type { FactResult } from '../facts/extract-facts.js';
 import { draftServiceRequests, inScopeOrders } from './scope.js';
+import { suggestionsFor } from './suggestions.js';
 
 export interface OrderHookDeps {
   readonly loaded: LoadedPolicy;
@@ -40,8 +40,8 @@ export interface OrderHookResult {
 export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, receivedAt: number, baseUrl: string) => Promise<OrderHookResult> {
   const { loaded, templates } = deps;
   const renderer = new CardRenderer(loaded, templates);
-  const labelOf = (id: string): string =>
-    loaded.policy.facts.find((f) => f.id === id)?.words ?? findCriterionLabel(loaded, id) ?? id;
+  const labels = labelsOf(loaded);
+  const labelOf = (id: string): string => labels.get(id) ?? id;
 
   return async function handleOrderHook(request, receivedAt, baseUrl) {
     const drafts = selectDraftOrders(request);
@@ -142,21 +142,20 @@ function respond(cards: readonly Card[], systemActions: readonly Action[], mirro
   return { cards, systemActions, ...(mirror ? { extension: { systemActions } } : {}) };
 }
 
-function findCriterionLabel(loaded: LoadedPolicy, id: string): string | undefined {
-  const stack = [loaded.policy.indications, loaded.policy.nonIndications];
-  while (stack.length > 0) {
-    const c = stack.pop();
-    if (!c) {
-      break;
-    }
-    if (c.id === id) {
-      return c.label ?? c.clause;
+/** Plain words for every fact (the policy's words) and named criterion (its label), looked up by id. */
+function labelsOf(loaded: LoadedPolicy): Map<string, string> {
+  const labels = new Map(loaded.policy.facts.map((f) => [f.id, f.words]));
+  const visit = (c: Criterion): void => {
+    if (c.id !== undefined && !labels.has(c.id)) {
+      labels.set(c.id, c.label ?? c.clause ?? c.id);
     }
     if (c.kind === 'all' || c.kind === 'any') {
-      stack.push(...c.of);
+      c.of.forEach(visit);
     } else if (c.kind === 'not' || c.kind === 'documented') {
-      stack.push(c.of);
+      visit(c.of);
     }
-  }
-  return undefined;
+  };
+  visit(loaded.policy.indications);
+  visit(loaded.policy.nonIndications);
+  return labels;
 }

@@ -34,7 +34,6 @@ type Handler = (req: Request, res: Response) => Promise<void> | void;
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger, loaded } = deps;
   const clock = deps.clock ?? Date.now;
-  const byId = new Map(deps.services.map((s) => [s.id, s]));
   const questionnaires = new QuestionnaireStore();
   const hooks = new Map(
     deps.services.map((s) => {
@@ -148,7 +147,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    res.json({ status: 'ready', policy: `${loaded.policy.id}@${loaded.policy.version}`, services: byId.size });
+    res.json({ status: 'ready', policy: `${loaded.policy.id}@${loaded.policy.version}`, services: deps.services.length });
   });
 
   app.all('/cds-services', () => {
