@@ -13,10 +13,11 @@ export interface FhirDate {
 
 export const DAY_MS = 86_400_000;
 
-const FHIR_DATE =
-  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
-
 const RANK: Record<DatePrecision, number> = { year: 0, month: 1, day: 2, time: 3 };
+
+/** The last value parsed and its result: a chart repeats one timestamp across a panel of observations. */
+let lastText: string | undefined;
+let lastDate: FhirDate | undefined;
 
 /**
  * Parses a FHIR date, dateTime or instant. Anything else (wrong type, impossible date) is undefined: a
@@ -27,34 +28,112 @@ export function parseFhirDate(value: unknown): FhirDate | undefined {
   if (typeof value !== 'string') {
     return undefined;
   }
-  const m = FHIR_DATE.exec(value.trim());
-  if (!m) {
+  if (value !== lastText) {
+    lastDate = scanFhirDate(value.trim());
+    lastText = value;
+  }
+  return lastDate;
+}
+
+/** The value of `length` ASCII digits at `at`, or -1 when any is not a digit or the text ends first. */
+function digitsAt(text: string, at: number, length: number): number {
+  if (at + length > text.length) {
+    return -1;
+  }
+  let n = 0;
+  for (let i = at; i < at + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) {
+      return -1;
+    }
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * Reads YYYY[-MM[-DD[(T| )hh:mm[:ss[.f{1,9}]][ws][Z|(+|-)hh[:]mm]]]], the FHIR date/dateTime/instant
+ * forms plus the lenient ones real systems send (a space for the T, no seconds, no zone: read as UTC).
+ * Scanned by hand rather than with a regular expression: every date of every record passes through here.
+ */
+function scanFhirDate(text: string): FhirDate | undefined {
+  const n = text.length;
+  const year = digitsAt(text, 0, 4);
+  if (year < 0) {
     return undefined;
   }
-  const year = Number(m[1]);
-  const month = m[2] !== undefined ? Number(m[2]) : 1;
-  const day = m[3] !== undefined ? Number(m[3]) : 1;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1)) {
+  if (n === 4) {
+    return { start: Date.UTC(year, 0, 1), precision: 'year' };
+  }
+  const month = text[4] === '-' ? digitsAt(text, 5, 2) : -1;
+  if (month < 1 || month > 12) {
     return undefined;
   }
-  if (m[4] === undefined) {
-    const precision: DatePrecision = m[3] !== undefined ? 'day' : m[2] !== undefined ? 'month' : 'year';
-    return { start: Date.UTC(year, month - 1, day), precision };
+  if (n === 7) {
+    return { start: Date.UTC(year, month - 1, 1), precision: 'month' };
   }
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = m[6] !== undefined ? Number(m[6]) : 0;
+  const day = text[7] === '-' ? digitsAt(text, 8, 2) : -1;
+  if (day < 1 || day > daysInMonth(year, month - 1)) {
+    return undefined;
+  }
+  if (n === 10) {
+    return { start: Date.UTC(year, month - 1, day), precision: 'day' };
+  }
+  if (text[10] !== 'T' && text[10] !== ' ') {
+    return undefined;
+  }
+  const hour = digitsAt(text, 11, 2);
+  const minute = text[13] === ':' ? digitsAt(text, 14, 2) : -1;
+  if (hour < 0 || minute < 0) {
+    return undefined;
+  }
+  let i = 16;
+  let second = 0;
+  let millis = 0;
+  if (text[i] === ':') {
+    second = digitsAt(text, i + 1, 2);
+    if (second < 0) {
+      return undefined;
+    }
+    i += 3;
+    if (text[i] === '.') {
+      const from = i + 1;
+      let to = from;
+      while (to < n && to - from < 9 && digitsAt(text, to, 1) >= 0) {
+        to++;
+      }
+      if (to === from) {
+        return undefined;
+      }
+      millis = Number(text.slice(from, Math.min(to, from + 3)).padEnd(3, '0'));
+      i = to;
+    }
+  }
+  while (i < n && /\s/.test(text.charAt(i))) {
+    i++;
+  }
+  let offsetMinutes = 0;
+  if (i < n) {
+    const sign = text[i] === '+' ? 1 : text[i] === '-' ? -1 : 0;
+    if (text[i] === 'Z' && i + 1 === n) {
+      i = n;
+    } else if (sign !== 0) {
+      const hh = digitsAt(text, i + 1, 2);
+      const colon = text[i + 3] === ':' ? 1 : 0;
+      const mm = digitsAt(text, i + 3 + colon, 2);
+      if (hh < 0 || mm < 0 || i + 5 + colon !== n) {
+        return undefined;
+      }
+      offsetMinutes = sign * (hh * 60 + mm);
+      i = n;
+    } else {
+      return undefined;
+    }
+  }
   if (hour > 24 || minute > 59 || second > 60) {
     return undefined;
   }
-  const millis = m[7] !== undefined ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  let start = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const zone = m[8];
-  if (zone && zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    start -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-  }
+  const start = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   return Number.isFinite(start) ? { start, precision: 'time' } : undefined;
 }
 
