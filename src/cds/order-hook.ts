@@ -87,7 +87,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     deps.questionnaires.put(id, missing);
     // The producer keeps a small copy of what the companion needs, not the determination: thousands of
     // entries may be held, and a determination holds the order, the trace and every piece of evidence.
-    const facts = new Map([...d.facts].map(([factId, f]) => [factId, compactFact(f)]));
+    const facts = compactFacts(d.facts);
     deps.questionnaires.put(`${id}-full`, () =>
       buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
         id: `${id}-full`,
@@ -105,17 +105,20 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
   }
 }
 
-/** What a questionnaire item needs of a fact: its values, what the record says, nothing more. */
-function compactFact(f: FactResult): FactResult {
-  return {
-    id: f.id,
-    value: f.value,
-    coded: f.coded,
-    evidence: f.evidence.slice(0, 3).map((e) => ({ ...e })),
-    unreadable: [],
-    ...(f.answer ? { answer: { ...f.answer } } : {}),
-    ...(f.detail !== undefined ? { detail: f.detail } : {}),
-  };
+/**
+ * What the pre-answered companion needs of the facts: values and at most three pieces of evidence each.
+ * Fact results are immutable and their evidence holds only strings, so a fact that is already that small
+ * is shared, and only the few with longer evidence lists are copied.
+ */
+function compactFacts(facts: ReadonlyMap<string, FactResult>): ReadonlyMap<string, FactResult> {
+  let compact: Map<string, FactResult> | undefined;
+  for (const [id, f] of facts) {
+    if (f.evidence.length > 3) {
+      compact ??= new Map(facts);
+      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3) });
+    }
+  }
+  return compact ?? facts;
 }
 
 function selectDraftOrders(request: HookRequest): ServiceRequest[] {

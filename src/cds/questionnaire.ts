@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Questionnaire, QuestionnaireItem } from 'fhir/r4.js';
-import { leafFacts } from '../engine/evaluate.js';
 import type { Evidence } from '../facts/evidence-rules.js';
 import type { FactResult } from '../facts/extract-facts.js';
+import { policyLookup } from '../policy/policy-lookup.js';
 import type { FactDefinition, Policy } from '../policy/policy-types.js';
 
 const SDC_QUESTIONNAIRE = 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire';
 const ITEM_CONTROL = 'http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl';
 
 /** Every fact a clinician can attest: the leaves of both trees (SPEC §5), in tree order. */
-export function askableFacts(policy: Policy): string[] {
-  return [...new Set([...leafFacts(policy.indications), ...leafFacts(policy.nonIndications)])];
+export function askableFacts(policy: Policy): readonly string[] {
+  return policyLookup(policy).askable;
 }
 
 function evidenceText(e: Evidence): string {
@@ -75,12 +75,14 @@ export interface QuestionnaireOptions {
  * @param options - id, title, and the determination's facts when there is one
  */
 export function buildQuestionnaire(policy: Policy, baseUrl: string, factIds: readonly string[], options: QuestionnaireOptions): Questionnaire {
-  const definitions = new Map(policy.facts.map((f) => [f.id, f]));
+  const definitions = policyLookup(policy).facts;
   const groups = new Map<string, QuestionnaireItem[]>();
   for (const id of factIds) {
     const def = definitions.get(id);
     if (def) {
-      groups.set(def.group, [...(groups.get(def.group) ?? []), item(def, options.facts?.get(id), options.prefill ?? false)]);
+      const items = groups.get(def.group) ?? [];
+      items.push(item(def, options.facts?.get(id), options.prefill ?? false));
+      groups.set(def.group, items);
     }
   }
   return {

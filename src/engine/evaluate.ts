@@ -109,6 +109,18 @@ export function leafFacts(criterion: Criterion, into: string[] = [], seen: Set<C
   return into;
 }
 
+const leaves = new WeakMap<Criterion, readonly string[]>();
+
+/** leafFacts of a tree, kept per tree: a loaded policy's trees never change. */
+function leavesOf(tree: Criterion): readonly string[] {
+  let list = leaves.get(tree);
+  if (!list) {
+    list = leafFacts(tree);
+    leaves.set(tree, list);
+  }
+  return list;
+}
+
 /**
  * SPEC §6 `missing` for one tree: every unknown leaf fact that, set alone to true or to false with every
  * other leaf unchanged, makes the tree's value known. Empty when the tree is already known.
@@ -121,7 +133,7 @@ export function decisiveUnknowns(tree: Criterion, facts: FactValues): string[] {
   }
   // One working copy, each leaf set in turn and restored, instead of a copy per trial.
   const trial = new Map(facts);
-  return leafFacts(tree).filter((id) => {
+  return leavesOf(tree).filter((id) => {
     if ((facts.get(id) ?? 'unknown') !== 'unknown') {
       return false;
     }

@@ -1,6 +1,7 @@
 import type { QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseItemAnswer } from 'fhir/r4.js';
 import type { Truth } from '../engine/truth.js';
 import type { SourceType } from '../fhir/patient-record.js';
+import { policyLookup } from '../policy/policy-lookup.js';
 import type { AnswerRules, FactDefinition } from '../policy/policy-types.js';
 import { evaluateRule, type Evidence, type FactInput, type RuleContext, type RuleResult } from './evidence-rules.js';
 
@@ -123,7 +124,7 @@ function codedValue(def: FactDefinition, requires: RuleResult | undefined, evide
  */
 export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> {
   const { policy } = input;
-  const definitions = new Map(policy.facts.map((f) => [f.id, f]));
+  const definitions = policyLookup(policy).facts;
   const answers = collectAnswers(policy.answers, input.index.questionnaireResponses, input.now);
   const results = new Map<string, FactResult>();
   const inProgress = new Set<string>();
