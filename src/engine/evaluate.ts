@@ -23,10 +23,29 @@ export type FactValues = ReadonlyMap<string, Truth>;
  */
 export function evaluate(criterion: Criterion, facts: FactValues): Truth {
   switch (criterion.kind) {
-    case 'all':
-      return kleeneAll(criterion.of, (c) => evaluate(c, facts));
-    case 'any':
-      return kleeneAny(criterion.of, (c) => evaluate(c, facts));
+    case 'all': {
+      // kleeneAll / kleeneAny written out: this runs for every node of every trial of SPEC §6 `missing`.
+      let sawUnknown = false;
+      for (const c of criterion.of) {
+        const v = evaluate(c, facts);
+        if (v === 'false') {
+          return 'false';
+        }
+        sawUnknown ||= v === 'unknown';
+      }
+      return sawUnknown ? 'unknown' : 'true';
+    }
+    case 'any': {
+      let sawUnknown = false;
+      for (const c of criterion.of) {
+        const v = evaluate(c, facts);
+        if (v === 'true') {
+          return 'true';
+        }
+        sawUnknown ||= v === 'unknown';
+      }
+      return sawUnknown ? 'unknown' : 'false';
+    }
     case 'not':
       return kleeneNot(evaluate(criterion.of, facts));
     case 'documented':
@@ -121,6 +140,61 @@ function leavesOf(tree: Criterion): readonly string[] {
   return list;
 }
 
+const factsUnder = new WeakMap<Criterion, ReadonlySet<string>>();
+
+/** The fact ids a subtree reads, kept per node. */
+function readsOf(node: Criterion): ReadonlySet<string> {
+  let set = factsUnder.get(node);
+  if (!set) {
+    set = new Set(leavesOf(node));
+    factsUnder.set(node, set);
+  }
+  return set;
+}
+
+/** Every node's value, without short-circuits, so that a trial can reuse what a changed fact cannot reach. */
+function valuesOf(node: Criterion, facts: FactValues, into: Map<Criterion, Truth>): Truth {
+  let value: Truth;
+  switch (node.kind) {
+    case 'all':
+      value = kleeneAll(node.of.map((c) => valuesOf(c, facts, into)));
+      break;
+    case 'any':
+      value = kleeneAny(node.of.map((c) => valuesOf(c, facts, into)));
+      break;
+    case 'not':
+      value = kleeneNot(valuesOf(node.of, facts, into));
+      break;
+    case 'documented':
+      value = documented(valuesOf(node.of, facts, into));
+      break;
+    case 'fact':
+      value = facts.get(node.fact) ?? 'unknown';
+      break;
+  }
+  into.set(node, value);
+  return value;
+}
+
+/** The tree's value with one fact set to `v`: subtrees that do not read the fact keep their known value. */
+function valueWith(node: Criterion, fact: string, v: Truth, base: ReadonlyMap<Criterion, Truth>): Truth {
+  if (!readsOf(node).has(fact)) {
+    return base.get(node) ?? 'unknown';
+  }
+  switch (node.kind) {
+    case 'all':
+      return kleeneAll(node.of, (c) => valueWith(c, fact, v, base));
+    case 'any':
+      return kleeneAny(node.of, (c) => valueWith(c, fact, v, base));
+    case 'not':
+      return kleeneNot(valueWith(node.of, fact, v, base));
+    case 'documented':
+      return documented(valueWith(node.of, fact, v, base));
+    case 'fact':
+      return v;
+  }
+}
+
 /**
  * SPEC §6 `missing` for one tree: every unknown leaf fact that, set alone to true or to false with every
  * other leaf unchanged, makes the tree's value known. Empty when the tree is already known.
@@ -128,24 +202,14 @@ function leavesOf(tree: Criterion): readonly string[] {
  * @param facts - leaf values
  */
 export function decisiveUnknowns(tree: Criterion, facts: FactValues): string[] {
-  if (evaluate(tree, facts) !== 'unknown') {
+  const base = new Map<Criterion, Truth>();
+  if (valuesOf(tree, facts, base) !== 'unknown') {
     return [];
   }
-  // One working copy, each leaf set in turn and restored, instead of a copy per trial.
-  const trial = new Map(facts);
-  return leavesOf(tree).filter((id) => {
-    if ((facts.get(id) ?? 'unknown') !== 'unknown') {
-      return false;
-    }
-    let decisive = false;
-    for (const v of ['true', 'false'] as const) {
-      trial.set(id, v);
-      if (evaluate(tree, trial) !== 'unknown') {
-        decisive = true;
-        break;
-      }
-    }
-    trial.set(id, 'unknown');
-    return decisive;
-  });
+  // Each trial re-evaluates only the nodes above the fact's leaves; every other node keeps its value.
+  return leavesOf(tree).filter(
+    (id) =>
+      (facts.get(id) ?? 'unknown') === 'unknown' &&
+      (valueWith(tree, id, 'true', base) !== 'unknown' || valueWith(tree, id, 'false', base) !== 'unknown'),
+  );
 }
