@@ -118,6 +118,18 @@ function codedValue(def: FactDefinition, requires: RuleResult | undefined, evide
   return 'false';
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Sources either rule could not read, each once. */
+function unreadableOf(requires: RuleResult | undefined, evidence: RuleResult | undefined): readonly SourceType[] {
+  const a = requires?.unreadable ?? NONE;
+  const b = evidence?.unreadable ?? NONE;
+  if (b.length === 0) {
+    return a;
+  }
+  return a.length === 0 ? b : [...new Set([...a, ...b])];
+}
+
 /**
  * Computes every fact of the policy for one order. Pure and synchronous: the record is already gathered.
  * @param input - the policy, the patient's indexed record, the order and "now"
@@ -161,16 +173,20 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
     const coded = codedValue(def, requires, evidence, unknownWhen);
     const answer = answers.get(id);
     const value: Truth = answer ? (answer.value ? 'true' : 'false') : coded;
-    const unreadable = value === 'true' ? [] : [...new Set([...(requires?.unreadable ?? []), ...(evidence?.unreadable ?? [])])];
-    const result: FactResult = {
+    // Built by assignment, sharing one empty list: this runs for every fact of every request.
+    const result: { -readonly [K in keyof FactResult]: FactResult[K] } = {
       id,
       value,
       coded,
-      evidence: evidence?.evidence ?? [],
-      ...(answer ? { answer: { value: answer.value, reference: answer.reference, authored: answer.authored } } : {}),
-      unreadable,
-      ...(evidence?.detail !== undefined ? { detail: evidence.detail } : {}),
+      evidence: evidence?.evidence ?? NONE,
+      unreadable: value === 'true' ? NONE : unreadableOf(requires, evidence),
     };
+    if (answer) {
+      result.answer = { value: answer.value, reference: answer.reference, authored: answer.authored };
+    }
+    if (evidence?.detail !== undefined) {
+      result.detail = evidence.detail;
+    }
     inProgress.delete(id);
     results.set(id, result);
     return result;
