@@ -116,7 +116,8 @@ export function coverageInformationAction(
     // crd-ci-q5: satisfied-pa-id exactly when pa-needed is satisfied.
     parts.push(sub('satisfied-pa-id', { valueString: assertionId }));
   }
-  const order = (pruneEmpty(structuredClone(det.order)) ?? { resourceType: 'ServiceRequest' }) as ServiceRequest;
+  // pruneEmpty builds new arrays and objects all the way down: the request's order is never shared or changed.
+  const order = (pruneEmpty(det.order) ?? { resourceType: 'ServiceRequest' }) as ServiceRequest;
   const others = (order.extension ?? []).filter((e) => e.url !== COVERAGE_INFORMATION_URL);
   const resource: ServiceRequest = { ...order, extension: [...others, { url: COVERAGE_INFORMATION_URL, extension: parts }] };
   return {

@@ -18,8 +18,15 @@ export type CoverageState = 'active' | 'none' | 'unreadable';
 
 /** Escapes text taken from the record so it cannot break or inject markdown in the card. */
 export function md(text: string): string {
+  // Most text needs nothing done: test once before rewriting twice.
+  if (!NEEDS_ESCAPE.test(text)) {
+    return text;
+  }
   return text.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\s+/g, ' ').trim();
 }
+
+/** A markdown character, or whitespace other than single inner spaces. */
+const NEEDS_ESCAPE = /[\\`*_[\]<>|~]|[^\S ]|\s\s|^\s|\s$/;
 
 function shorten(text: string, max = SUMMARY_MAX): string {
   if (text.length <= max) {
@@ -76,11 +83,20 @@ function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], pref
   return into;
 }
 
+interface FixedParts {
+  readonly vars: Readonly<Record<string, string>>;
+  readonly links: readonly { readonly label: string; readonly url: string; readonly type: 'absolute' | 'smart' }[];
+  readonly source: Card['source'];
+  readonly questionnaireLabels: { readonly missing: string; readonly full: string };
+  readonly policyLine: string;
+}
+
 /**
  * Renders determinations as cards for the ordering clinician, from the templates in cards/.
  */
 export class CardRenderer {
   private readonly definitions: ReadonlyMap<string, FactDefinition>;
+  private readonly fixedByUrl = new Map<string, FixedParts>();
 
   /**
    * @param loaded - the policy
@@ -94,15 +110,32 @@ export class CardRenderer {
   }
 
   private vars(policyUrl: string): Record<string, string> {
-    const p = this.loaded.policy;
-    return {
-      publisher: p.publisher,
-      program: p.program,
-      service: p.service,
-      version: p.version,
-      policyName: p.name,
-      policyUrl,
-    };
+    return this.fixed(policyUrl).vars;
+  }
+
+  /**
+   * What a card says that depends only on the policy and the service's URL: filled once per URL rather
+   * than per card. The URL comes from configuration or the Host header, so only a few are kept.
+   */
+  private fixed(policyUrl: string): FixedParts {
+    let parts = this.fixedByUrl.get(policyUrl);
+    if (!parts) {
+      const p = this.loaded.policy;
+      const t = this.templates;
+      const vars = { publisher: p.publisher, program: p.program, service: p.service, version: p.version, policyName: p.name, policyUrl };
+      parts = {
+        vars,
+        links: t.links.map((l) => ({ label: fill(l.label, vars), url: fill(l.url, vars), type: l.type })),
+        source: { label: fill(t.source.label, vars), url: policyUrl, topic: t.source.topic },
+        questionnaireLabels: { missing: fill(t.questionnaireLinks.missing, vars), full: fill(t.questionnaireLinks.full, vars) },
+        policyLine: fill(t.detail.policy, vars),
+      };
+      if (this.fixedByUrl.size >= 16) {
+        this.fixedByUrl.clear();
+      }
+      this.fixedByUrl.set(policyUrl, parts);
+    }
+    return parts;
   }
 
   /** The summary: the decision and its main reason in plain words (issue #2, cards). */
@@ -256,7 +289,7 @@ export class CardRenderer {
     } else if (coverage === 'unreadable') {
       sections.push(t.coverageUnreadable);
     }
-    sections.push(fill(t.policy, vars));
+    sections.push(this.fixed(policyUrl).policyLine);
     return sections.join('\n\n');
   }
 
@@ -280,13 +313,19 @@ export class CardRenderer {
    * @param policyUrl - absolute URL of the policy text served by this service
    */
   card(det: Determination, coverage: CoverageState, policyUrl: string, extras: { questionnaire?: Questionnaire | undefined; suggestions?: readonly Suggestion[] } = {}): Card {
-    const vars = this.vars(policyUrl);
+    const fixed = this.fixed(policyUrl);
     const { decision } = det.outcome;
     const t = this.templates;
     const q = extras.questionnaire;
     const links = [
-      ...(q?.url ? [{ label: fill(t.questionnaireLinks.missing, vars), url: q.url, type: 'absolute' as const }, { label: fill(t.questionnaireLinks.full, vars), url: `${q.url}-full`, type: 'absolute' as const }] : []),
-      ...t.links.map((l) => ({ label: fill(l.label, vars), url: fill(l.url, vars), type: l.type })),
+      ...(q?.url
+        ? [
+            { label: fixed.questionnaireLabels.missing, url: q.url, type: 'absolute' as const },
+            { label: fixed.questionnaireLabels.full, url: `${q.url}-full`, type: 'absolute' as const },
+          ]
+        : []),
+      // Copied per card: a client may change what it is given.
+      ...fixed.links.map((l) => ({ ...l })),
     ];
     const suggestions = extras.suggestions ?? [];
     return {
@@ -294,7 +333,7 @@ export class CardRenderer {
       summary: this.summary(det),
       indicator: t.indicator[decision],
       detail: this.detail(det, coverage, policyUrl),
-      source: { label: fill(t.source.label, vars), url: policyUrl, topic: t.source.topic },
+      source: { ...fixed.source },
       ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
       links,
       ...(decision !== 'meets-criteria' ? { overrideReasons: t.overrideReasons } : {}),

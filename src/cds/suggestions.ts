@@ -54,7 +54,8 @@ export function suggestionsFor(det: Determination, questionnaire: Questionnaire 
   }
   const alternate = policy.alternate;
   if (det.outcome.decision === 'does-not-meet-criteria' && alternate && valueSets.conceptIn(alternate.whenOrderIn, det.order.code)) {
-    const { id: _id, extension: _ext, ...rest } = structuredClone(det.order);
+    // pruneEmpty (below) copies every array and object, so the request's order is never shared.
+    const { id: _id, extension: _ext, ...rest } = det.order;
     const replacement: ServiceRequest = {
       ...(pruneEmpty(rest) as Omit<ServiceRequest, 'id'>),
       resourceType: 'ServiceRequest',
