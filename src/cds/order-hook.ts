@@ -75,7 +75,8 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
 
   /**
    * When documentation is needed: a questionnaire of exactly the missing facts, and beside it the policy's
-   * full questionnaire pre-answered from the record, both kept for their links.
+   * full questionnaire pre-answered from the record, both kept for their links. Both are built when first
+   * fetched; the signing path builds only the outline the card, its suggestion and CRD need.
    */
   function questionnaireFor(d: Determination, baseUrl: string): Questionnaire | undefined {
     if (d.outcome.decision !== 'documentation-needed' || d.outcome.missing.length === 0) {
@@ -83,11 +84,11 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     }
     const id = QuestionnaireStore.newId(loaded.policy);
     const title = `${loaded.policy.service}: documentation needed for this order`;
-    const missing = buildQuestionnaire(loaded.policy, baseUrl, d.outcome.missing, { id, title, facts: d.facts });
-    deps.questionnaires.put(id, missing);
-    // The producer keeps a small copy of what the companion needs, not the determination: thousands of
-    // entries may be held, and a determination holds the order, the trace and every piece of evidence.
+    const missing = d.outcome.missing;
+    // The producers keep a small copy of what they need, not the determination: a thousand entries may be
+    // held, and a determination holds the order, the trace and every piece of evidence.
     const facts = compactFacts(d.facts);
+    deps.questionnaires.put(id, () => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, facts }));
     deps.questionnaires.put(`${id}-full`, () =>
       buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
         id: `${id}-full`,
@@ -96,7 +97,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
         prefill: true,
       }),
     );
-    return missing;
+    return buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, help: false });
   }
 
   function decideEach(orders: readonly ServiceRequest[], drafts: readonly ServiceRequest[], record: PatientRecord, receivedAt: number): Determination[] {

@@ -32,7 +32,10 @@ function documented(f: FactResult | undefined): string | undefined {
   return parts.length > 0 ? `On record: ${parts.join('; ')}.` : undefined;
 }
 
-function item(def: FactDefinition, fact: FactResult | undefined, prefill: boolean): QuestionnaireItem {
+function item(def: FactDefinition, fact: FactResult | undefined, prefill: boolean, withHelp: boolean): QuestionnaireItem {
+  if (!withHelp) {
+    return { linkId: def.id, text: def.words, type: 'boolean' };
+  }
   const record = documented(fact);
   const help = [def.hint !== undefined ? `Supporting documentation: ${def.hint}.` : undefined, record].filter((x) => x !== undefined).join(' ');
   // Pre-answered when coded data settles the fact, so the clinician confirms rather than retypes.
@@ -64,6 +67,11 @@ export interface QuestionnaireOptions {
   readonly facts?: ReadonlyMap<string, FactResult>;
   /** Pre-answer items that coded data settles. */
   readonly prefill?: boolean;
+  /**
+   * With each item's help text (default). Without it, the outline a card and its suggestion need: the same
+   * ids, canonical URL, groups and question texts, built cheaply while the clinician waits.
+   */
+  readonly help?: boolean;
 }
 
 /**
@@ -81,7 +89,7 @@ export function buildQuestionnaire(policy: Policy, baseUrl: string, factIds: rea
     const def = definitions.get(id);
     if (def) {
       const items = groups.get(def.group) ?? [];
-      items.push(item(def, options.facts?.get(id), options.prefill ?? false));
+      items.push(item(def, options.facts?.get(id), options.prefill ?? false, options.help ?? true));
       groups.set(def.group, items);
     }
   }
