@@ -59,7 +59,7 @@ export function decide(trees: DecisionTrees, facts: FactValues): Outcome {
   const satisfiedCriteria = [...satisfied];
   const missing =
     decision === 'documentation-needed'
-      ? [...new Set([...decisiveUnknowns(trees.indications, facts), ...decisiveUnknowns(trees.nonIndications, facts)])]
+      ? [...new Set([...decisiveUnknowns(trees.indications, facts, traced.indications), ...decisiveUnknowns(trees.nonIndications, facts, traced.nonIndications)])]
       : [];
   return {
     decision,

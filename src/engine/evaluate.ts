@@ -152,44 +152,46 @@ function readsOf(node: Criterion): ReadonlySet<string> {
   return set;
 }
 
-/** Every node's value, without short-circuits, so that a trial can reuse what a changed fact cannot reach. */
-function valuesOf(node: Criterion, facts: FactValues, into: Map<Criterion, Truth>): Truth {
-  let value: Truth;
-  switch (node.kind) {
-    case 'all':
-      value = kleeneAll(node.of.map((c) => valuesOf(c, facts, into)));
-      break;
-    case 'any':
-      value = kleeneAny(node.of.map((c) => valuesOf(c, facts, into)));
-      break;
-    case 'not':
-      value = kleeneNot(valuesOf(node.of, facts, into));
-      break;
-    case 'documented':
-      value = documented(valuesOf(node.of, facts, into));
-      break;
-    case 'fact':
-      value = facts.get(node.fact) ?? 'unknown';
-      break;
-  }
-  into.set(node, value);
-  return value;
-}
-
-/** The tree's value with one fact set to `v`: subtrees that do not read the fact keep their known value. */
-function valueWith(node: Criterion, fact: string, v: Truth, base: ReadonlyMap<Criterion, Truth>): Truth {
+/**
+ * The tree's value with one fact set to `v`. A subtree that does not read the fact keeps the value its
+ * trace already holds, so a trial re-evaluates only the nodes above the fact's leaves.
+ */
+function valueWith(node: Criterion, traced: CriterionTrace, fact: string, v: Truth): Truth {
   if (!readsOf(node).has(fact)) {
-    return base.get(node) ?? 'unknown';
+    return traced.value;
   }
+  const children = traced.children ?? [];
   switch (node.kind) {
-    case 'all':
-      return kleeneAll(node.of, (c) => valueWith(c, fact, v, base));
-    case 'any':
-      return kleeneAny(node.of, (c) => valueWith(c, fact, v, base));
+    case 'all': {
+      let sawUnknown = false;
+      for (let i = 0; i < node.of.length; i++) {
+        const child = node.of[i];
+        const childTrace = children[i];
+        const value = child && childTrace ? valueWith(child, childTrace, fact, v) : 'unknown';
+        if (value === 'false') {
+          return 'false';
+        }
+        sawUnknown ||= value === 'unknown';
+      }
+      return sawUnknown ? 'unknown' : 'true';
+    }
+    case 'any': {
+      let sawUnknown = false;
+      for (let i = 0; i < node.of.length; i++) {
+        const child = node.of[i];
+        const childTrace = children[i];
+        const value = child && childTrace ? valueWith(child, childTrace, fact, v) : 'unknown';
+        if (value === 'true') {
+          return 'true';
+        }
+        sawUnknown ||= value === 'unknown';
+      }
+      return sawUnknown ? 'unknown' : 'false';
+    }
     case 'not':
-      return kleeneNot(valueWith(node.of, fact, v, base));
+      return kleeneNot(children[0] ? valueWith(node.of, children[0], fact, v) : 'unknown');
     case 'documented':
-      return documented(valueWith(node.of, fact, v, base));
+      return documented(children[0] ? valueWith(node.of, children[0], fact, v) : 'unknown');
     case 'fact':
       return v;
   }
@@ -200,16 +202,15 @@ function valueWith(node: Criterion, fact: string, v: Truth, base: ReadonlyMap<Cr
  * other leaf unchanged, makes the tree's value known. Empty when the tree is already known.
  * @param tree - the indications or non-indications tree
  * @param facts - leaf values
+ * @param traced - the tree's trace over the same facts, when the caller has it already
  */
-export function decisiveUnknowns(tree: Criterion, facts: FactValues): string[] {
-  const base = new Map<Criterion, Truth>();
-  if (valuesOf(tree, facts, base) !== 'unknown') {
+export function decisiveUnknowns(tree: Criterion, facts: FactValues, traced: CriterionTrace = trace(tree, facts)): string[] {
+  if (traced.value !== 'unknown') {
     return [];
   }
-  // Each trial re-evaluates only the nodes above the fact's leaves; every other node keeps its value.
   return leavesOf(tree).filter(
     (id) =>
       (facts.get(id) ?? 'unknown') === 'unknown' &&
-      (valueWith(tree, id, 'true', base) !== 'unknown' || valueWith(tree, id, 'false', base) !== 'unknown'),
+      (valueWith(tree, traced, id, 'true') !== 'unknown' || valueWith(tree, traced, id, 'false') !== 'unknown'),
   );
 }
