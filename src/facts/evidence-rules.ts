@@ -1,4 +1,4 @@
-import type { CodeableConcept, Coding, Duration, ImagingStudy, MedicationRequest, Procedure, Quantity, ServiceRequest } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Condition, Duration, ImagingStudy, MedicationRequest, Observation, Procedure, Quantity, ServiceRequest } from 'fhir/r4.js';
 import { kleeneAll, kleeneAny, type Truth } from '../engine/truth.js';
 import type { SourceType } from '../fhir/patient-record.js';
 import type {
@@ -87,11 +87,14 @@ export function evaluateRule(rule: EvidenceRule, ctx: RuleContext): RuleResult {
     case 'observation-quantity':
       return observationQuantityRule(rule, ctx);
     case 'observation-value': {
-      const found = ctx.index.observations.flatMap((o) => {
+      const found: Evidence[] = [];
+      for (const o of ctx.index.observations) {
         const concept = o.resource.valueCodeableConcept;
-        const coding = ctx.valueSets.conceptIn(rule.values, concept);
-        return coding ? [evidenceOf(o, coding, concept, ctx)] : [];
-      });
+        const coding = concept === undefined ? undefined : ctx.valueSets.conceptIn(rule.values, concept);
+        if (coding) {
+          found.push(evidenceOf(o, coding, concept, ctx));
+        }
+      }
       return found_(found, ['Observation'], ctx);
     }
     case 'weight-drop':
@@ -152,20 +155,31 @@ export function evaluateRule(rule: EvidenceRule, ctx: RuleContext): RuleResult {
 function combine(results: readonly RuleResult[], op: (v: Truth[]) => Truth): RuleResult {
   const value = op(results.map((r) => r.value));
   const contributing = value === 'true' ? results.filter((r) => r.value === 'true') : results;
-  return {
-    value,
-    evidence: dedupe(contributing.flatMap((r) => r.evidence)),
-    unreadable: [...new Set(results.flatMap((r) => r.unreadable))],
-    ...firstDetail(results),
-  };
+  const evidence: Evidence[] = [];
+  const unreadable: SourceType[] = [];
+  let detail: string | undefined;
+  for (const r of contributing) {
+    evidence.push(...r.evidence);
+  }
+  for (const r of results) {
+    for (const s of r.unreadable) {
+      if (!unreadable.includes(s)) {
+        unreadable.push(s);
+      }
+    }
+    detail ??= r.detail;
+  }
+  const result: { -readonly [K in keyof RuleResult]: RuleResult[K] } = { value, evidence: dedupe(evidence), unreadable };
+  if (detail !== undefined) {
+    result.detail = detail;
+  }
+  return result;
 }
 
-function firstDetail(results: readonly RuleResult[]): { detail?: string } {
-  const detail = results.find((r) => r.detail !== undefined)?.detail;
-  return detail !== undefined ? { detail } : {};
-}
-
-function dedupe(evidence: readonly Evidence[]): Evidence[] {
+function dedupe(evidence: readonly Evidence[]): readonly Evidence[] {
+  if (evidence.length < 2) {
+    return evidence;
+  }
   const seen = new Set<string>();
   return evidence.filter((e) => {
     const key = `${e.reference}|${e.what}`;
@@ -177,14 +191,21 @@ function dedupe(evidence: readonly Evidence[]): Evidence[] {
   });
 }
 
+const NOTHING: readonly never[] = Object.freeze([]);
+
 /**
  * Closed-world reading of a search (SPEC §2): true when something qualifying was found; otherwise false,
  * unless a source it depends on could not be read, which makes it unknown.
  */
 function found_(evidence: readonly Evidence[], sources: readonly SourceType[], ctx: RuleContext, detail?: string): RuleResult {
-  const unreadable = sources.filter((s) => ctx.index.failure(s) !== undefined);
+  // Most records are read whole: then no source list is built at all.
+  const unreadable = ctx.index.complete ? NOTHING : sources.filter((s) => ctx.index.failure(s) !== undefined);
   const value: Truth = evidence.length > 0 ? 'true' : unreadable.length > 0 ? 'unknown' : 'false';
-  return { value, evidence: dedupe(evidence), unreadable, ...(detail !== undefined ? { detail } : {}) };
+  const result: { -readonly [K in keyof RuleResult]: RuleResult[K] } = { value, evidence: dedupe(evidence), unreadable };
+  if (detail !== undefined) {
+    result.detail = detail;
+  }
+  return result;
 }
 
 function displayOf(coding: Coding, concept: CodeableConcept | undefined): string {
@@ -228,32 +249,34 @@ function withinDays(date: FhirDate | undefined, days: number | undefined, now: n
 }
 
 function conditionRule(rule: Extract<EvidenceRule, { kind: 'condition' }>, ctx: RuleContext): RuleResult {
-  const select = (anchor?: FhirDate): Evidence[] =>
-    ctx.index.conditions.flatMap((d) => {
-      const c = d.resource;
-      const coding = ctx.valueSets.conceptIn(rule.codes, c.code);
-      if (!coding) {
-        return [];
+  const qualifies = (d: Dated<Condition>, anchor?: FhirDate): boolean => {
+    const c = d.resource;
+    const clinical = rule.clinicalStatus;
+    if (clinical === 'active' ? !isActiveCondition(c) : clinical !== 'any' && !conceptCodes(c.clinicalStatus).some((s) => clinical.includes(s))) {
+      return false;
+    }
+    if (rule.verification) {
+      const v = conceptCodes(c.verificationStatus);
+      const allowed = rule.verification;
+      if (v.length === 0 ? !allowed.includes('absent') : !v.some((code) => allowed.includes(code))) {
+        return false;
       }
-      const clinical = rule.clinicalStatus;
-      if (clinical === 'active' ? !isActiveCondition(c) : clinical !== 'any' && !conceptCodes(c.clinicalStatus).some((s) => clinical.includes(s))) {
-        return [];
+    }
+    if (!withinDays(d.date, rule.withinDays, ctx.now)) {
+      return false;
+    }
+    return !anchor || (d.date !== undefined && compareDates(d.date, anchor) > 0);
+  };
+  const select = (anchor?: FhirDate): Evidence[] => {
+    const found: Evidence[] = [];
+    for (const d of ctx.index.conditions) {
+      const coding = ctx.valueSets.conceptIn(rule.codes, d.resource.code);
+      if (coding && qualifies(d, anchor)) {
+        found.push(evidenceOf(d, coding, d.resource.code, ctx));
       }
-      if (rule.verification) {
-        const v = conceptCodes(c.verificationStatus);
-        const allowed = rule.verification;
-        if (v.length === 0 ? !allowed.includes('absent') : !v.some((code) => allowed.includes(code))) {
-          return [];
-        }
-      }
-      if (!withinDays(d.date, rule.withinDays, ctx.now)) {
-        return [];
-      }
-      if (anchor && !(d.date && compareDates(d.date, anchor) > 0)) {
-        return [];
-      }
-      return [evidenceOf(d, coding, c.code, ctx)];
-    });
+    }
+    return found;
+  };
   return rule.after ? afterLatest(rule.after, ctx, ['Condition'], select) : found_(select(), ['Condition'], ctx);
 }
 
@@ -274,20 +297,23 @@ function meets(value: number, unit: string | undefined, t: QuantityThreshold): b
 }
 
 function observationQuantityRule(rule: Extract<EvidenceRule, { kind: 'observation-quantity' }>, ctx: RuleContext): RuleResult {
-  const found = ctx.index.observations.flatMap((d) => {
+  const found: Evidence[] = [];
+  for (const d of ctx.index.observations) {
     const o = d.resource;
-    const coding = ctx.valueSets.conceptIn(rule.codes, o.code);
     const q = o.valueQuantity;
-    if (!coding || !q || typeof q.value !== 'number' || !withinDays(d.date, rule.withinDays, ctx.now)) {
-      return [];
+    if (!q || typeof q.value !== 'number') {
+      continue;
+    }
+    const coding = ctx.valueSets.conceptIn(rule.codes, o.code);
+    if (!coding || !withinDays(d.date, rule.withinDays, ctx.now)) {
+      continue;
     }
     const value = q.value;
     const unit = quantityUnit(q);
-    if (!rule.thresholds.some((t) => meets(value, unit, t))) {
-      return [];
+    if (rule.thresholds.some((t) => meets(value, unit, t))) {
+      found.push(evidenceOf(d, coding, o.code, ctx, `${value}${unit ? ` ${unit}` : ''}`));
     }
-    return [evidenceOf(d, coding, o.code, ctx, `${value}${unit ? ` ${unit}` : ''}`)];
-  });
+  }
   return found_(found, ['Observation'], ctx);
 }
 
@@ -295,18 +321,20 @@ function observationQuantityRule(rule: Extract<EvidenceRule, { kind: 'observatio
 const KG_PER_UNIT: Readonly<Record<string, number>> = { kg: 1, g: 0.001, '[lb_av]': 0.45359237 };
 
 function weightDropRule(rule: Extract<EvidenceRule, { kind: 'weight-drop' }>, ctx: RuleContext): RuleResult {
-  const readings = ctx.index.observations.flatMap((d) => {
+  const readings: { d: Dated<Observation>; coding: Coding; kg: number; date: FhirDate; text: string }[] = [];
+  for (const d of ctx.index.observations) {
     const q = d.resource.valueQuantity;
-    const coding = ctx.valueSets.conceptIn(rule.codes, d.resource.code);
-    const factor = q ? KG_PER_UNIT[quantityUnit(q) ?? ''] : undefined;
-    if (!coding || !q || typeof q.value !== 'number' || factor === undefined || !d.date) {
-      return [];
+    if (!q || typeof q.value !== 'number' || !d.date) {
+      continue;
     }
-    if (!withinDays(d.date, rule.withinDays, ctx.now)) {
-      return [];
+    const unit = quantityUnit(q);
+    const factor = KG_PER_UNIT[unit ?? ''];
+    const coding = factor === undefined ? undefined : ctx.valueSets.conceptIn(rule.codes, d.resource.code);
+    if (!coding || factor === undefined || !withinDays(d.date, rule.withinDays, ctx.now)) {
+      continue;
     }
-    return [{ d, coding, kg: q.value * factor, date: d.date, text: `${q.value} ${quantityUnit(q) ?? ''}`.trim() }];
-  });
+    readings.push({ d, coding, kg: q.value * factor, date: d.date, text: `${q.value} ${unit ?? ''}`.trim() });
+  }
   // SPEC §3: the readings do not count if bariatric status is recorded.
   const bariatric = ctx.index.conditions.some((c) => ctx.valueSets.conceptIn(rule.unlessCondition, c.resource.code));
   if (bariatric) {

@@ -1,5 +1,5 @@
 import type { CodeableConcept, Condition, Resource } from 'fhir/r4.js';
-import type { PatientRecord, ResourceOf, SourceFailure, SourceType } from '../fhir/patient-record.js';
+import { SOURCE_TYPES, type PatientRecord, type ResourceOf, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import { parseFhirDate, type FhirDate } from './fhir-dates.js';
 
 /** A record that counts, with its reference and its date per SPEC §2 Dates. */
@@ -71,6 +71,8 @@ export class RecordIndex {
   readonly reports: readonly Dated<ResourceOf['DiagnosticReport']>[];
   readonly questionnaireResponses: readonly ResourceOf['QuestionnaireResponse'][];
   readonly patient: ResourceOf['Patient'] | undefined;
+  /** Every source was read whole: no fact can be unknown for want of data. */
+  readonly complete: boolean;
 
   /**
    * @param record - the gathered patient record
@@ -96,6 +98,7 @@ export class RecordIndex {
     this.reports = s.DiagnosticReport.resources.filter(notEnteredInError).map((r) => dated(r, reportDate(r)));
     this.questionnaireResponses = s.QuestionnaireResponse.resources.filter(notEnteredInError);
     this.patient = s.Patient.resources[0];
+    this.complete = SOURCE_TYPES.every((type) => s[type].failure === undefined);
   }
 
   /** Why a source could not be (fully) read, if it could not. */
