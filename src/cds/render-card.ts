@@ -63,8 +63,10 @@ function factsIn(node: CriterionTrace, into: string[] = []): string[] {
   if (node.fact !== undefined && !into.includes(node.fact)) {
     into.push(node.fact);
   }
-  for (const child of node.children ?? []) {
-    factsIn(child, into);
+  if (node.children) {
+    for (const child of node.children) {
+      factsIn(child, into);
+    }
   }
   return into;
 }
@@ -74,11 +76,13 @@ function factsIn(node: CriterionTrace, into: string[] = []): string[] {
  * a criterion the other tree merely reads (ind.red-flag inside "no red flag documented") out of it.
  */
 function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], prefix: 'ind.' | 'non.', into: CriterionTrace[] = []): CriterionTrace[] {
-  if (node.id?.startsWith(prefix) && node.value === value && !into.some((c) => c.id === node.id)) {
+  if (node.value === value && node.id?.startsWith(prefix) && !into.some((c) => c.id === node.id)) {
     into.push(node);
   }
-  for (const child of node.children ?? []) {
-    criteriaWith(child, value, prefix, into);
+  if (node.children) {
+    for (const child of node.children) {
+      criteriaWith(child, value, prefix, into);
+    }
   }
   return into;
 }

@@ -146,17 +146,15 @@ function daysInMonth(year: number, monthIndex: number): number {
 
 /** Truncates an instant to the start of its UTC year, month or day. */
 export function truncate(ms: number, precision: DatePrecision): number {
-  const d = new Date(ms);
-  switch (precision) {
-    case 'year':
-      return Date.UTC(d.getUTCFullYear(), 0, 1);
-    case 'month':
-      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    case 'day':
-      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-    case 'time':
-      return ms;
+  // Whole UTC days are whole multiples of a day since the epoch: no Date object needed for the common cases.
+  if (precision === 'time') {
+    return ms;
   }
+  if (precision === 'day') {
+    return Math.floor(ms / DAY_MS) * DAY_MS;
+  }
+  const d = new Date(ms);
+  return precision === 'year' ? Date.UTC(d.getUTCFullYear(), 0, 1) : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 /**

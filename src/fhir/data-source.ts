@@ -272,12 +272,13 @@ export async function gatherRecord(templates: readonly PrefetchTemplate[], reque
 
 function merge<T extends SourceType>(sources: { [K in SourceType]: Source<K> }, type: T, result: Collected, patientId: string): void {
   const current = sources[type] as Source<T>;
-  const seen = new Set(current.resources.map((r) => (r as Resource).id));
-  const added = result.resources.filter((r): r is ResourceOf[T] => belongs(r, type, patientId) && !seen.has((r as Resource).id));
+  // Two templates of one type (rare) are merged without counting a resource twice.
+  const seen = current.resources.length > 0 ? new Set(current.resources.map((r) => (r as Resource).id)) : undefined;
+  const added = result.resources.filter((r): r is ResourceOf[T] => belongs(r, type, patientId) && !seen?.has((r as Resource).id));
   const failure = current.failure ?? result.failure;
   (sources as Record<SourceType, Source<SourceType>>)[type] = {
     type,
-    resources: [...current.resources, ...added],
+    resources: current.resources.length > 0 ? [...current.resources, ...added] : added,
     ...(failure !== undefined ? { failure } : {}),
   } as Source<SourceType>;
 }

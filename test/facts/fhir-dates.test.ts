@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compareDates, parseFhirDate, type FhirDate } from '../../src/facts/fhir-dates.js';
+import { compareDates, onOrAfter, parseFhirDate, truncate, type FhirDate } from '../../src/facts/fhir-dates.js';
 
 /**
  * The reading of SPEC §2 Dates written as one regular expression: the grammar the hand-written scanner
@@ -94,6 +94,25 @@ describe('reading FHIR dates (SPEC §2 Dates)', () => {
     const first = parseFhirDate('2026-11-20T08:30:00Z');
     parseFhirDate('2026-11-19');
     expect(parseFhirDate('2026-11-20T08:30:00Z')).toEqual(first);
+  });
+
+  it('a date-only onset on the first day of a 42-day window is inside it, whatever the hour of "now"', () => {
+    const now = Date.UTC(2026, 10, 23, 17, 45);
+    expect(onOrAfter(parseFhirDate('2026-10-12') as FhirDate, now - 42 * 86_400_000)).toBe(true);
+    expect(onOrAfter(parseFhirDate('2026-10-11') as FhirDate, now - 42 * 86_400_000)).toBe(false);
+  });
+
+  it('any instant, from 1700 to 2300, truncates to the start of its UTC day, month and year', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1700, 0, 1), max: Date.UTC(2300, 0, 1) }), (ms) => {
+        const d = new Date(ms);
+        expect(truncate(ms, 'day')).toBe(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+        expect(truncate(ms, 'month')).toBe(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+        expect(truncate(ms, 'year')).toBe(Date.UTC(d.getUTCFullYear(), 0, 1));
+        expect(truncate(ms, 'time')).toBe(ms);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('every date-shaped text is read exactly as the regular grammar of SPEC §2 reads it', () => {
