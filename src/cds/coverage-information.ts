@@ -43,15 +43,33 @@ export function pruneEmpty<T>(value: T): T | undefined {
   if (value === null || value === '') {
     return undefined;
   }
+  // Loops rather than entries/fromEntries: this copies the draft order of every response.
   if (Array.isArray(value)) {
-    const items = value.map((v: unknown) => pruneEmpty(v)).filter((v) => v !== undefined);
+    const items: unknown[] = [];
+    for (const v of value as unknown[]) {
+      const pruned = pruneEmpty(v);
+      if (pruned !== undefined) {
+        items.push(pruned);
+      }
+    }
     return (items.length > 0 ? items : undefined) as T | undefined;
   }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => [k, pruneEmpty(v)] as const)
-      .filter(([, v]) => v !== undefined);
-    return (entries.length > 0 ? Object.fromEntries(entries) : undefined) as T | undefined;
+    const out: Record<string, unknown> = {};
+    let any = false;
+    for (const key of Object.keys(value as Record<string, unknown>)) {
+      const pruned = pruneEmpty((value as Record<string, unknown>)[key]);
+      if (pruned !== undefined) {
+        if (key === '__proto__') {
+          // A "__proto__" key parsed from JSON stays a plain data property, as it was, never a prototype.
+          Object.defineProperty(out, key, { value: pruned, enumerable: true, writable: true, configurable: true });
+        } else {
+          out[key] = pruned;
+        }
+        any = true;
+      }
+    }
+    return (any ? out : undefined) as T | undefined;
   }
   return value;
 }

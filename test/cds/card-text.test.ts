@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { pruneEmpty } from '../../src/cds/coverage-information.js';
 import { md } from '../../src/cds/render-card.js';
 
 /** Escape every markdown character and fold whitespace: what md must do to any text from the record. */
@@ -24,6 +25,44 @@ describe('text from the record in a card', () => {
         expect(md(text)).toBe(rewrite(text));
       }),
       { numRuns: 5_000 },
+    );
+  });
+});
+
+describe('the order copied into the CRD coverage-information action', () => {
+  /** Drop null, "", [] and {} all the way down: the CDS Hooks rule for JSON values. */
+  const reference = (value: unknown): unknown => {
+    if (value === null || value === '') return undefined;
+    if (Array.isArray(value)) {
+      const items = value.map(reference).filter((v) => v !== undefined);
+      return items.length > 0 ? items : undefined;
+    }
+    if (typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>)
+        .map(([k, v]) => [k, reference(v)] as const)
+        .filter(([, v]) => v !== undefined);
+      return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+    }
+    return value;
+  };
+
+  it('a draft order with empty fields loses exactly its empty values, and the original is left as it was', () => {
+    const order = JSON.parse('{"resourceType":"ServiceRequest","note":[],"code":{"coding":[{"code":"72148","display":""}],"text":null},"__proto__":{"x":1}}') as object;
+    const before = JSON.stringify(order);
+    const copy = pruneEmpty(order) as Record<string, unknown>;
+    expect(copy).toEqual(reference(order));
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toContain('__proto__');
+    expect(JSON.stringify(order)).toBe(before);
+    expect(copy.code).not.toBe((order as Record<string, unknown>).code);
+  });
+
+  it('any JSON value is pruned exactly as the rule says', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(JSON.stringify(pruneEmpty(value))).toBe(JSON.stringify(reference(value)));
+      }),
+      { numRuns: 3_000 },
     );
   });
 });
