@@ -107,7 +107,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
 }
 
 /**
- * What the pre-answered companion needs of the facts: values and at most three pieces of evidence each.
+ * What the two questionnaires need of the facts: values and at most three pieces of evidence each.
  * Fact results are immutable and their evidence holds only strings, so a fact that is already that small
  * is shared, and only the few with longer evidence lists are copied.
  */
