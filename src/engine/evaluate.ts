@@ -162,31 +162,15 @@ function valueWith(node: Criterion, traced: CriterionTrace, fact: string, v: Tru
   }
   const children = traced.children ?? [];
   switch (node.kind) {
-    case 'all': {
-      let sawUnknown = false;
-      for (let i = 0; i < node.of.length; i++) {
-        const child = node.of[i];
-        const childTrace = children[i];
-        const value = child && childTrace ? valueWith(child, childTrace, fact, v) : 'unknown';
-        if (value === 'false') {
-          return 'false';
-        }
-        sawUnknown ||= value === 'unknown';
-      }
-      return sawUnknown ? 'unknown' : 'true';
-    }
+    case 'all':
     case 'any': {
-      let sawUnknown = false;
-      for (let i = 0; i < node.of.length; i++) {
-        const child = node.of[i];
-        const childTrace = children[i];
-        const value = child && childTrace ? valueWith(child, childTrace, fact, v) : 'unknown';
-        if (value === 'true') {
-          return 'true';
-        }
-        sawUnknown ||= value === 'unknown';
-      }
-      return sawUnknown ? 'unknown' : 'false';
+      // Children and their traces pair up by position; the combinator still stops at the first decisive one.
+      const combine = node.kind === 'all' ? kleeneAll : kleeneAny;
+      let i = 0;
+      return combine(node.of, (child) => {
+        const childTrace = children[i++];
+        return childTrace ? valueWith(child, childTrace, fact, v) : 'unknown';
+      });
     }
     case 'not':
       return kleeneNot(children[0] ? valueWith(node.of, children[0], fact, v) : 'unknown');
