@@ -4,6 +4,7 @@ import type { Evidence } from '../facts/evidence-rules.js';
 import type { FactResult } from '../facts/extract-facts.js';
 import { FAILURE_LABEL, SOURCE_LABEL } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
+import { policyLookup } from '../policy/policy-lookup.js';
 import type { FactDefinition } from '../policy/policy-types.js';
 import { fill, type CardTemplates } from './card-templates.js';
 import type { Questionnaire } from 'fhir/r4.js';
@@ -110,7 +111,7 @@ export class CardRenderer {
     private readonly loaded: LoadedPolicy,
     private readonly templates: CardTemplates,
   ) {
-    this.definitions = new Map(loaded.policy.facts.map((f) => [f.id, f]));
+    this.definitions = policyLookup(loaded.policy).facts;
   }
 
   private vars(policyUrl: string): Record<string, string> {

@@ -23,29 +23,10 @@ export type FactValues = ReadonlyMap<string, Truth>;
  */
 export function evaluate(criterion: Criterion, facts: FactValues): Truth {
   switch (criterion.kind) {
-    case 'all': {
-      // kleeneAll / kleeneAny written out: this runs for every node of every trial of SPEC §6 `missing`.
-      let sawUnknown = false;
-      for (const c of criterion.of) {
-        const v = evaluate(c, facts);
-        if (v === 'false') {
-          return 'false';
-        }
-        sawUnknown ||= v === 'unknown';
-      }
-      return sawUnknown ? 'unknown' : 'true';
-    }
-    case 'any': {
-      let sawUnknown = false;
-      for (const c of criterion.of) {
-        const v = evaluate(c, facts);
-        if (v === 'true') {
-          return 'true';
-        }
-        sawUnknown ||= v === 'unknown';
-      }
-      return sawUnknown ? 'unknown' : 'false';
-    }
+    case 'all':
+      return kleeneAll(criterion.of, (c) => evaluate(c, facts));
+    case 'any':
+      return kleeneAny(criterion.of, (c) => evaluate(c, facts));
     case 'not':
       return kleeneNot(evaluate(criterion.of, facts));
     case 'documented':

@@ -191,7 +191,8 @@ function dedupe(evidence: readonly Evidence[]): readonly Evidence[] {
   });
 }
 
-const NOTHING: readonly never[] = Object.freeze([]);
+/** One shared, frozen empty list for results that found or missed nothing. */
+export const NOTHING: readonly never[] = Object.freeze([]);
 
 /**
  * Closed-world reading of a search (SPEC §2): true when something qualifying was found; otherwise false,

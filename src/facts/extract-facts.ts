@@ -3,7 +3,7 @@ import type { Truth } from '../engine/truth.js';
 import type { SourceType } from '../fhir/patient-record.js';
 import { policyLookup } from '../policy/policy-lookup.js';
 import type { AnswerRules, FactDefinition } from '../policy/policy-types.js';
-import { evaluateRule, type Evidence, type FactInput, type RuleContext, type RuleResult } from './evidence-rules.js';
+import { NOTHING, evaluateRule, type Evidence, type FactInput, type RuleContext, type RuleResult } from './evidence-rules.js';
 
 export type { FactInput };
 import { DAY_MS, isoDay, onOrAfter, parseFhirDate } from './fhir-dates.js';
@@ -118,12 +118,10 @@ function codedValue(def: FactDefinition, requires: RuleResult | undefined, evide
   return 'false';
 }
 
-const NONE: readonly never[] = Object.freeze([]);
-
 /** Sources either rule could not read, each once. */
 function unreadableOf(requires: RuleResult | undefined, evidence: RuleResult | undefined): readonly SourceType[] {
-  const a = requires?.unreadable ?? NONE;
-  const b = evidence?.unreadable ?? NONE;
+  const a = requires?.unreadable ?? NOTHING;
+  const b = evidence?.unreadable ?? NOTHING;
   if (b.length === 0) {
     return a;
   }
@@ -178,8 +176,8 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
       id,
       value,
       coded,
-      evidence: evidence?.evidence ?? NONE,
-      unreadable: value === 'true' ? NONE : unreadableOf(requires, evidence),
+      evidence: evidence?.evidence ?? NOTHING,
+      unreadable: value === 'true' ? NOTHING : unreadableOf(requires, evidence),
     };
     if (answer) {
       result.answer = { value: answer.value, reference: answer.reference, authored: answer.authored };
