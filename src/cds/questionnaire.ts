@@ -128,6 +128,13 @@ export function canonical(q: Questionnaire): string {
  */
 export class QuestionnaireStore {
   private readonly entries = new Map<string, { produce: () => Questionnaire; built?: Questionnaire; until: number }>();
+  /**
+   * Ids in the order they were put, as a ring: the slot about to be reused names the oldest entry. Asking the
+   * Map for its first key instead walks every deleted slot before it, a cost that grows with the capacity and
+   * was paid on every signing.
+   */
+  private readonly order: (string | undefined)[];
+  private nextSlot = 0;
 
   /**
    * @param capacity - entries kept at most (the oldest go first)
@@ -135,14 +142,21 @@ export class QuestionnaireStore {
    * @param clock - epoch ms
    */
   constructor(
-    private readonly capacity = 1_000,
+    capacity = 1_000,
     private readonly ttlMs = 86_400_000,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.order = new Array<string | undefined>(Math.max(1, capacity)).fill(undefined);
+  }
 
   /** A fresh id that names the policy and its version. */
   static newId(policy: Policy): string {
     return `${policy.id}-v${policy.version.replace(/\./g, '-')}-${randomUUID()}`;
+  }
+
+  /** How many questionnaires are held. */
+  get size(): number {
+    return this.entries.size;
   }
 
   /**
@@ -151,20 +165,29 @@ export class QuestionnaireStore {
    * @param questionnaire - the questionnaire, or its producer
    */
   put(id: string, questionnaire: Questionnaire | (() => Questionnaire)): void {
-    const entry = typeof questionnaire === 'function' ? { produce: questionnaire } : { produce: () => questionnaire, built: questionnaire };
-    this.entries.set(id, { ...entry, until: this.clock() + this.ttlMs });
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) {
-        break;
-      }
-      this.entries.delete(oldest);
+    const until = this.clock() + this.ttlMs;
+    const entry = typeof questionnaire === 'function' ? { produce: questionnaire, until } : { produce: () => questionnaire, built: questionnaire, until };
+    // An id still held keeps its slot (ids are fresh UUIDs, so this is only a guard against double counting).
+    if (this.entries.has(id)) {
+      this.entries.set(id, entry);
+      return;
     }
+    const evicted = this.order[this.nextSlot];
+    if (evicted !== undefined) {
+      this.entries.delete(evicted);
+    }
+    this.order[this.nextSlot] = id;
+    this.nextSlot = (this.nextSlot + 1) % this.order.length;
+    this.entries.set(id, entry);
   }
 
   get(id: string): Questionnaire | undefined {
     const entry = this.entries.get(id);
-    if (!entry || entry.until < this.clock()) {
+    if (!entry) {
+      return undefined;
+    }
+    if (entry.until < this.clock()) {
+      // Expired: forgotten now; its ring slot is reused in turn (deleting a missing id is harmless).
       this.entries.delete(id);
       return undefined;
     }
