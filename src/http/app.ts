@@ -82,10 +82,11 @@ export function createApp(deps: AppDeps): express.Express {
     if (!checked.ok) {
       throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
     }
-    const started = clock();
+    const receivedAt = clock();
+    const timer = performance.now();
     let result: OrderHookResult;
     try {
-      result = await hook.handle(checked.value, started, baseUrl(req));
+      result = await hook.handle(checked.value, receivedAt, baseUrl(req));
     } catch (error) {
       // CDS Hooks §Prefetch: no prefetch and no FHIR server → 412.
       if (error instanceof NoDataAccessError) {
@@ -104,7 +105,7 @@ export function createApp(deps: AppDeps): express.Express {
         decisions: result.decisions,
         fhirRequests: result.fhirRequests,
         ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
-        durationMs: clock() - started,
+        durationMs: millisecondsSince(timer),
       },
       'hook answered',
     );
@@ -176,7 +177,7 @@ export function installMiddleware(app: express.Express, deps: Pick<AppDeps, 'con
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  app.use(requestLog(logger, clock));
+  app.use(requestLog(logger));
   app.use(cors(config.corsOrigins));
   // CDS Hooks §Trusting CDS Clients: every CDS endpoint (discovery, hooks, feedback) needs a verified JWT.
   if (config.auth === 'on') {
@@ -264,13 +265,21 @@ function authenticate(verifier: ClientVerifier, audienceBase: string, logger: Lo
   };
 }
 
+/**
+ * Milliseconds since a `performance.now()` reading, to a hundredth: durations come from the monotonic timer,
+ * not the injectable wall clock, so a hook that takes a fraction of a millisecond does not log 0 or 1.
+ */
+function millisecondsSince(timer: number): number {
+  return Math.round((performance.now() - timer) * 100) / 100;
+}
+
 /** Logs method, route, status and duration of every request; never headers or bodies. */
-function requestLog(logger: Logger, clock: () => number): express.RequestHandler {
+function requestLog(logger: Logger): express.RequestHandler {
   return (req, res, next) => {
-    const started = clock();
+    const timer = performance.now();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      logger.info({ event: 'request', method: req.method, route, status: res.statusCode, durationMs: clock() - started }, 'request');
+      logger.info({ event: 'request', method: req.method, route, status: res.statusCode, durationMs: millisecondsSince(timer) }, 'request');
     });
     next();
   };

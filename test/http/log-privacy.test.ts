@@ -89,4 +89,18 @@ describe('the logs of every scenario, in both modes, carry no patient data and n
     const line = JSON.parse(logText.split('\n').find((l) => l.includes('"hook answered"')) ?? '{}') as Record<string, unknown>;
     expect(Object.keys(line)).toEqual(expect.arrayContaining(['hook', 'hookInstance', 'service', 'decisions', 'durationMs', 'fhirRequests']));
   });
+  test('durations are measured on the monotonic timer, to a hundredth of a millisecond, not as whole clock ticks', () => {
+    const durations = logText
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { durationMs?: unknown }).durationMs)
+      .filter((d): d is number => typeof d === 'number');
+    expect(durations.length).toBeGreaterThan(0);
+    for (const d of durations) {
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(Math.round(d * 100) / 100).toBe(d);
+    }
+    // With whole milliseconds, dozens of sub-millisecond answers would all read 0 or 1.
+    expect(durations.some((d) => !Number.isInteger(d))).toBe(true);
+  });
 });
