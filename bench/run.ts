@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -14,7 +15,8 @@ import { chooseCoverage, coverageInformationAction } from '../src/cds/coverage-i
 import { determine } from '../src/cds/determine.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
 import { requestValidators } from '../src/cds/hook-request.js';
-import { buildQuestionnaire } from '../src/cds/questionnaire.js';
+import { QuestionnaireStore, buildQuestionnaire } from '../src/cds/questionnaire.js';
+import { createOrderHook } from '../src/cds/order-hook.js';
 import { CardRenderer } from '../src/cds/render-card.js';
 import { extractFacts } from '../src/facts/extract-facts.js';
 import { decide } from '../src/engine/decide.js';
@@ -73,16 +75,35 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
-async function startService(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; base: string }> {
+/** Running totals of the `durationMs` the service logged for its hook calls (its own timing of the hook). */
+interface HookTimes {
+  sum: number;
+  count: number;
+}
+
+async function startService(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; base: string; hookTimes: HookTimes }> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
+  // The service times each hook call itself and logs it ("hook answered", durationMs): read, never stored.
+  const hookTimes: HookTimes = { sum: 0, count: 0 };
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.includes('"hook answered"')) {
+        const duration = (JSON.parse(line) as { durationMs?: unknown }).durationMs;
+        if (typeof duration === 'number') {
+          hookTimes.sum += duration;
+          hookTimes.count += 1;
+        }
+      }
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/healthz`, child);
-  return { child, base };
+  return { child, base, hookTimes };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -95,7 +116,11 @@ async function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function load(url: string, body: string, options: { connections?: number; seconds?: number; headers?: () => Record<string, string> } = {}): Promise<Load> {
+async function load(
+  url: string,
+  body: string,
+  options: { connections?: number; seconds?: number; headers?: () => Record<string, string>; onMeasured?: () => void } = {},
+): Promise<Load> {
   const run = (seconds: number): Promise<autocannon.Result> =>
     autocannon({
       url,
@@ -111,6 +136,7 @@ async function load(url: string, body: string, options: { connections?: number; 
       ],
     });
   await run(WARMUP_S);
+  options.onMeasured?.();
   const r = await run(options.seconds ?? DURATION_S);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
@@ -193,6 +219,57 @@ function coreCost(p: BenchPatient, iterations: number): { mean: number; p99: num
     }
   }
   return stats(times);
+}
+
+/**
+ * The whole hook for this patient in this process (µs per call, the span the service logs as durationMs): one
+ * call after another, and with `evictMegabytes` of other memory read and written between calls, which pushes
+ * the hook's code and data out of the CPU caches as the socket reads, parses and writes of other requests do
+ * between two hook calls under load. Each call gets a freshly parsed request, as in the service. The two
+ * readings alternate over `rounds` and the medians are returned, since the machine drifts.
+ */
+async function wholeHook(p: BenchPatient, iterations: number, evictMegabytes: number, rounds = 5): Promise<{ warm: number; evicted: number }> {
+  const loaded = loadPolicy();
+  const prefetch = prefetchTemplates(loadServiceDefinitions()[0] ?? ({} as never));
+  const validators = requestValidators(prefetch.map((t) => t.key));
+  const hook = createOrderHook({
+    loaded,
+    templates: loadCardTemplates(),
+    prefetch,
+    gather: { readerFactory: fhirKitReader, deadlineMs: 4000, maxPages: 100 },
+    mirrorSystemActions: false,
+    questionnaires: new QuestionnaireStore(),
+  });
+  const text = JSON.stringify(orderSign(p, { prefetch: true }));
+  const other = new Float64Array((evictMegabytes * 2 ** 20) / 8);
+  const perCall = async (evict: boolean): Promise<number> => {
+    let total = 0;
+    for (let i = 0; i < iterations; i++) {
+      const checked = validators.hookRequest(JSON.parse(text));
+      if (!checked.ok) {
+        throw new Error(checked.message);
+      }
+      if (evict) {
+        // One touch per 64-byte cache line.
+        for (let k = 0; k < other.length; k += 8) {
+          other[k] = (other[k] ?? 0) + 1;
+        }
+      }
+      const t = performance.now();
+      await hook(checked.value, Date.now(), 'http://127.0.0.1');
+      total += performance.now() - t;
+    }
+    return (total / iterations) * 1000;
+  };
+  await perCall(false);
+  const warm: number[] = [];
+  const evicted: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    warm.push(await perCall(false));
+    evicted.push(await perCall(true));
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+  return { warm: median(warm), evicted: median(evicted) };
 }
 
 /** Each step of one order-sign call for this patient, in this process, in microseconds per call. */
@@ -309,9 +386,14 @@ const ceiling = await startService(CEILING, { CEILING_BODY_BYTES: '20000' });
 const service = await startService(SERVER, {});
 const aRounds: (Load & { cpu: number })[] = [];
 const bRounds: (Load & { cpu: number })[] = [];
+// The hook as the service itself timed it during the measured seconds of (b), from its log lines.
+const hookUnderLoad = { sum: 0, count: 0 };
 for (let round = 0; round < ROUNDS; round++) {
   aRounds.push(await loadWithCpu(ceiling.child.pid, `${ceiling.base}${SERVICE_PATH}`, typicalBody));
-  bRounds.push(await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, typicalBody));
+  let from = { ...service.hookTimes };
+  bRounds.push(await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, typicalBody, { onMeasured: () => (from = { ...service.hookTimes }) }));
+  hookUnderLoad.sum += service.hookTimes.sum - from.sum;
+  hookUnderLoad.count += service.hookTimes.count - from.count;
 }
 // The issue's words read literally: the ceiling answering a 20 KB request (ours is larger: Synthea resources are verbose).
 const aSmall = await loadWithCpu(ceiling.child.pid, `${ceiling.base}${SERVICE_PATH}`, smallBody);
@@ -387,6 +469,9 @@ const coreTypical = coreCost(typical, 3000);
 const coreLargest = coreCost(largest, 1000);
 const coreHeavy = coreCost(heavy, 100);
 const typicalSteps = await steps(typical, 5000);
+const EVICT_MB = 32;
+const hookAlone = await wholeHook(typical, 1000, EVICT_MB);
+const hookInService = hookUnderLoad.count > 0 ? (1000 * hookUnderLoad.sum) / hookUnderLoad.count : Number.NaN;
 
 // Where the time goes: a CPU profile of the service under load (b)
 const profileDir = mkdtempSync(join(tmpdir(), 'necessity-prof-'));
@@ -429,6 +514,14 @@ const report = [
   '| step | µs |',
   '|---|---:|',
   ...typicalSteps.map(([name, us]) => `| ${name} | ${fmt(us)} |`),
+  '',
+  'The whole hook for the typical patient (after validation, before serialisation; µs per call):',
+  '',
+  '| where | µs |',
+  '|---|---:|',
+  `| in one process, one call after another (median of 5 rounds) | ${fmt(hookAlone.warm)} |`,
+  `| in one process, ${EVICT_MB} MB of other memory read and written between calls (median of 5 rounds) | ${fmt(hookAlone.evicted)} |`,
+  `| inside the service during the measured seconds of (b): its own log's durationMs, mean of ${hookUnderLoad.count} calls | ${fmt(hookInService)} |`,
   '',
   '| target | measured | |',
   '|---|---|---|',
