@@ -1,5 +1,6 @@
 import type { ServiceRequest } from 'fhir/r4.js';
 import { decide, type Outcome } from '../engine/decide.js';
+import type { Truth } from '../engine/truth.js';
 import { extractFacts, type FactResult } from '../facts/extract-facts.js';
 import { parseFhirDate } from '../facts/fhir-dates.js';
 import { referenceOf, type RecordIndex } from '../facts/record-index.js';
@@ -52,7 +53,10 @@ export function determine(
   const { policy, valueSets } = loaded;
   const now = nowFor(order, receivedAt);
   const facts = extractFacts({ policy, valueSets, index, order, draftOrders, now });
-  const values = new Map([...facts].map(([id, f]) => [id, f.value]));
+  const values = new Map<string, Truth>();
+  for (const f of facts.values()) {
+    values.set(f.id, f.value);
+  }
   const outcome = decide(policy, values);
   const trueFacts = policy.facts.filter((f) => facts.get(f.id)?.value === 'true').map((f) => f.id);
   const evidence = policy.facts.flatMap((def) => {

@@ -249,36 +249,43 @@ function withinDays(date: FhirDate | undefined, days: number | undefined, now: n
   return days === undefined || (date !== undefined && onOrAfter(date, now - days * DAY_MS));
 }
 
-function conditionRule(rule: Extract<EvidenceRule, { kind: 'condition' }>, ctx: RuleContext): RuleResult {
-  const qualifies = (d: Dated<Condition>, anchor?: FhirDate): boolean => {
-    const c = d.resource;
-    const clinical = rule.clinicalStatus;
-    if (clinical === 'active' ? !isActiveCondition(c) : clinical !== 'any' && !conceptCodes(c.clinicalStatus).some((s) => clinical.includes(s))) {
+type ConditionRule = Extract<EvidenceRule, { kind: 'condition' }>;
+
+// Module functions rather than closures inside conditionRule: it runs for two dozen facts on every request.
+function conditionQualifies(rule: ConditionRule, d: Dated<Condition>, ctx: RuleContext, anchor: FhirDate | undefined): boolean {
+  const c = d.resource;
+  const clinical = rule.clinicalStatus;
+  if (clinical === 'active' ? !isActiveCondition(c) : clinical !== 'any' && !conceptCodes(c.clinicalStatus).some((s) => clinical.includes(s))) {
+    return false;
+  }
+  if (rule.verification) {
+    const v = conceptCodes(c.verificationStatus);
+    const allowed = rule.verification;
+    if (v.length === 0 ? !allowed.includes('absent') : !v.some((code) => allowed.includes(code))) {
       return false;
     }
-    if (rule.verification) {
-      const v = conceptCodes(c.verificationStatus);
-      const allowed = rule.verification;
-      if (v.length === 0 ? !allowed.includes('absent') : !v.some((code) => allowed.includes(code))) {
-        return false;
-      }
+  }
+  if (!withinDays(d.date, rule.withinDays, ctx.now)) {
+    return false;
+  }
+  return !anchor || (d.date !== undefined && compareDates(d.date, anchor) > 0);
+}
+
+function conditionsMatching(rule: ConditionRule, ctx: RuleContext, anchor?: FhirDate): Evidence[] {
+  const found: Evidence[] = [];
+  for (const d of ctx.index.conditions) {
+    const coding = ctx.valueSets.conceptIn(rule.codes, d.resource.code);
+    if (coding && conditionQualifies(rule, d, ctx, anchor)) {
+      found.push(evidenceOf(d, coding, d.resource.code, ctx));
     }
-    if (!withinDays(d.date, rule.withinDays, ctx.now)) {
-      return false;
-    }
-    return !anchor || (d.date !== undefined && compareDates(d.date, anchor) > 0);
-  };
-  const select = (anchor?: FhirDate): Evidence[] => {
-    const found: Evidence[] = [];
-    for (const d of ctx.index.conditions) {
-      const coding = ctx.valueSets.conceptIn(rule.codes, d.resource.code);
-      if (coding && qualifies(d, anchor)) {
-        found.push(evidenceOf(d, coding, d.resource.code, ctx));
-      }
-    }
-    return found;
-  };
-  return rule.after ? afterLatest(rule.after, ctx, ['Condition'], select) : found_(select(), ['Condition'], ctx);
+  }
+  return found;
+}
+
+function conditionRule(rule: ConditionRule, ctx: RuleContext): RuleResult {
+  return rule.after
+    ? afterLatest(rule.after, ctx, ['Condition'], (anchor) => conditionsMatching(rule, ctx, anchor))
+    : found_(conditionsMatching(rule, ctx), ['Condition'], ctx);
 }
 
 /** UCUM code of a quantity, else its unit text (a temperature sent with a unit but no code still reads). */

@@ -137,7 +137,9 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
   const definitions = policyLookup(policy).facts;
   const answers = collectAnswers(policy.answers, input.index.questionnaireResponses, input.now);
   const results = new Map<string, FactResult>();
-  const inProgress = new Set<string>();
+  // Facts read other facts; without a cycle no chain of them is longer than the number of facts, so a deeper
+  // one is a cycle. A depth count finds it without a set of facts in progress on every request.
+  let depth = 0;
 
   const ctx: RuleContext = {
     policy,
@@ -161,10 +163,10 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
     if (!def) {
       throw new FactDefinitionError(id, 'no such fact in the policy');
     }
-    if (inProgress.has(id)) {
+    if (depth >= definitions.size) {
       throw new FactDefinitionError(id, 'fact definitions refer to each other in a cycle');
     }
-    inProgress.add(id);
+    depth++;
     const requires = def.requires ? evaluateRule(def.requires, ctx) : undefined;
     const evidence = def.evidence ? evaluateRule(def.evidence, ctx) : undefined;
     const unknownWhen = def.unknownWhen ? evaluateRule(def.unknownWhen, ctx) : undefined;
@@ -185,7 +187,7 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
     if (evidence?.detail !== undefined) {
       result.detail = evidence.detail;
     }
-    inProgress.delete(id);
+    depth--;
     results.set(id, result);
     return result;
   }

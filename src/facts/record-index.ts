@@ -53,8 +53,40 @@ function reportDate(r: ResourceOf['DiagnosticReport']): FhirDate | undefined {
   return parseFhirDate(r.effectiveDateTime) ?? parseFhirDate(r.effectivePeriod?.start) ?? parseFhirDate(r.issued);
 }
 
-function dated<T extends Resource>(resource: T, date: FhirDate | undefined): Dated<T> {
-  return { resource, reference: referenceOf(resource), date };
+/**
+ * A counted record with its date. The reference string is built on first use: most records never become
+ * evidence, and the index is built for every request.
+ */
+class DatedRecord<T extends Resource> implements Dated<T> {
+  private ref: string | undefined = undefined;
+
+  constructor(
+    readonly resource: T,
+    readonly date: FhirDate | undefined,
+  ) {}
+
+  get reference(): string {
+    this.ref ??= referenceOf(this.resource);
+    return this.ref;
+  }
+}
+
+/** The records that count, each dated, in one pass (no intermediate arrays). */
+function datedWhere<T extends Resource>(resources: readonly T[], counts: (r: T) => boolean, dateOf: (r: T) => FhirDate | undefined): Dated<T>[] {
+  const out: Dated<T>[] = [];
+  for (const r of resources) {
+    if (counts(r)) {
+      out.push(new DatedRecord(r, dateOf(r)));
+    }
+  }
+  return out;
+}
+
+const notEnteredInError = (r: { status?: unknown }): boolean => statusOf(r) !== 'entered-in-error';
+
+function conditionCounts(c: Condition): boolean {
+  const v = conceptCodes(c.verificationStatus);
+  return !v.includes('refuted') && !v.includes('entered-in-error');
 }
 
 /**
@@ -79,23 +111,13 @@ export class RecordIndex {
    */
   constructor(private readonly record: PatientRecord) {
     const s = record.sources;
-    const notEnteredInError = <T extends { status?: unknown }>(r: T): boolean => statusOf(r) !== 'entered-in-error';
-    this.conditions = s.Condition.resources
-      .filter((c) => {
-        const v = conceptCodes(c.verificationStatus);
-        return !v.includes('refuted') && !v.includes('entered-in-error');
-      })
-      .map((c) => dated(c, conditionDate(c)));
-    this.observations = s.Observation.resources
-      .filter((o) => OBSERVATION_STATUSES.has(statusOf(o) ?? ''))
-      .map((o) => dated(o, observationDate(o)));
-    this.imagingStudies = s.ImagingStudy.resources
-      .filter((i) => notEnteredInError(i) && statusOf(i) !== 'cancelled')
-      .map((i) => dated(i, parseFhirDate(i.started)));
+    this.conditions = datedWhere(s.Condition.resources, conditionCounts, conditionDate);
+    this.observations = datedWhere(s.Observation.resources, (o) => OBSERVATION_STATUSES.has(statusOf(o) ?? ''), observationDate);
+    this.imagingStudies = datedWhere(s.ImagingStudy.resources, (i) => notEnteredInError(i) && statusOf(i) !== 'cancelled', (i) => parseFhirDate(i.started));
     this.procedures = s.Procedure.resources.filter((p) => notEnteredInError(p) && statusOf(p) !== 'not-done');
     this.medicationRequests = s.MedicationRequest.resources.filter(notEnteredInError);
     this.serviceRequests = s.ServiceRequest.resources.filter(notEnteredInError);
-    this.reports = s.DiagnosticReport.resources.filter(notEnteredInError).map((r) => dated(r, reportDate(r)));
+    this.reports = datedWhere(s.DiagnosticReport.resources, notEnteredInError, reportDate);
     this.questionnaireResponses = s.QuestionnaireResponse.resources.filter(notEnteredInError);
     this.patient = s.Patient.resources[0];
     this.complete = SOURCE_TYPES.every((type) => s[type].failure === undefined);

@@ -179,8 +179,17 @@ export class ValueSets {
    * @param concept - a CodeableConcept (codings are tested in order)
    */
   conceptIn(name: string, concept: CodeableConcept | undefined): Coding | undefined {
-    const codings = Array.isArray(concept?.coding) ? concept.coding : [];
-    return codings.find((c) => this.codingIn(name, c));
+    const codings = concept?.coding;
+    if (!Array.isArray(codings)) {
+      return undefined;
+    }
+    // A loop, not find with a callback: this runs for every record a rule reads, on every request.
+    for (const coding of codings) {
+      if (this.codingIn(name, coding)) {
+        return coding;
+      }
+    }
+    return undefined;
   }
 
   /**

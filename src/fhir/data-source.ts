@@ -74,15 +74,22 @@ export function refersToPatient(reference: unknown, patientId: string): boolean 
   if (typeof reference !== 'string') {
     return false;
   }
-  if (reference === `Patient/${patientId}`) {
+  // The common shapes are compared in place: building "Patient/<id>" to compare with would allocate a
+  // string for every resource of every request.
+  if (isPrefixedId(reference, 'Patient/', patientId)) {
     return true;
   }
   const ref = reference.trim();
-  if (ref === `urn:uuid:${patientId}`) {
+  if (isPrefixedId(ref, 'urn:uuid:', patientId)) {
     return true;
   }
   const parts = ref.replace(/\/_history\/[^/]*$/, '').split('/');
   return parts.at(-1) === patientId && parts.at(-2) === 'Patient';
+}
+
+/** Whether `text` is exactly `prefix` followed by `id`. */
+function isPrefixedId(text: string, prefix: string, id: string): boolean {
+  return text.length === prefix.length + id.length && text.startsWith(prefix) && text.endsWith(id);
 }
 
 function patientReferenceOf(resource: Record<string, unknown>): unknown {

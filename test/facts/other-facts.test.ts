@@ -227,3 +227,40 @@ describe("the clinician's answers (SPEC §2)", () => {
     expect(valueOf('rf.saddle-anesthesia', { resources: [qr] })).toBe('true');
   });
 });
+
+describe('a policy whose facts read each other in a circle', () => {
+  test('is refused with the fact named, instead of recursing until the stack runs out', async () => {
+    const { loadPolicy } = await import('../../src/policy/load-policy.js');
+    const { extractFacts, FactDefinitionError } = await import('../../src/facts/extract-facts.js');
+    const { RecordIndex } = await import('../../src/facts/record-index.js');
+    const { recordOf } = await import('../support/record.js');
+    const { patient } = await import('../support/clinical.js');
+    const loaded = loadPolicy();
+    const [first, second, ...rest] = loaded.policy.facts;
+    if (!first || !second) {
+      throw new Error('the policy has fewer than two facts');
+    }
+    // Each of the two facts is true only if the other is.
+    const circular = {
+      ...loaded.policy,
+      facts: [
+        { ...first, evidence: { kind: 'fact' as const, fact: second.id } },
+        { ...second, evidence: { kind: 'fact' as const, fact: first.id } },
+        ...rest,
+      ],
+    };
+    const record = recordOf(patient(), []);
+    const o = order();
+    const run = (): unknown => extractFacts({ policy: circular, valueSets: loaded.valueSets, index: new RecordIndex(record), order: o, draftOrders: [o], now: Date.now() });
+    expect(run).toThrow(FactDefinitionError);
+    const message = ((): string => {
+      try {
+        run();
+        return '';
+      } catch (error) {
+        return error instanceof Error ? error.message : '';
+      }
+    })();
+    expect([`${first.id}: fact definitions refer to each other in a cycle`, `${second.id}: fact definitions refer to each other in a cycle`]).toContain(message);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
-import { gatherRecord, NoDataAccessError, type PrefetchTemplate } from '../../src/fhir/data-source.js';
+import fc from 'fast-check';
+import { gatherRecord, NoDataAccessError, refersToPatient, type PrefetchTemplate } from '../../src/fhir/data-source.js';
 import { fhirKitReader } from '../../src/fhir/fhir-reader.js';
 import { condition, daysAgo, temperature } from '../support/clinical.js';
 import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
@@ -76,4 +77,36 @@ test('neither prefetch nor a FHIR server is refused', async () => {
 test('a wrong token makes the sources unreadable as unauthorized', async () => {
   const record = await gatherRecord(templates, { ...base, fhirServer: fhir.baseUrl, accessToken: 'wrong' }, options);
   expect(record.sources.Condition.failure).toBe('unauthorized');
+});
+
+describe('which references name the patient', () => {
+  test.each([
+    ['Patient/pat-1', true],
+    [' Patient/pat-1 ', true],
+    ['urn:uuid:pat-1', true],
+    ['https://ehr.example/fhir/Patient/pat-1', true],
+    ['Patient/pat-1/_history/3', true],
+    ['Patient/pat-12', false],
+    ['Patient/pat', false],
+    ['Group/pat-1', false],
+    ['Patient/other', false],
+  ])('%s names pat-1: %s', (reference, expected) => {
+    expect(refersToPatient(reference, 'pat-1')).toBe(expected);
+  });
+
+  test('for any reference and id it agrees with reading the reference as text ("Patient/<id>", "urn:uuid:<id>", a URL ending in Patient/<id>)', () => {
+    const piece = fc.constantFrom('Patient', 'Patient/', 'urn:uuid:', '/', 'a', 'b', ' ', '_history/2', '/_history/1', 'x-1', 'http://h/');
+    const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
+    const id = fc.constantFrom('a', 'b', 'x-1', 'ab', '');
+    fc.assert(
+      fc.property(text, id, (reference, patientId) => {
+        const ref = reference.trim();
+        const parts = ref.replace(/\/_history\/[^/]*$/, '').split('/');
+        const expected =
+          reference === `Patient/${patientId}` || ref === `urn:uuid:${patientId}` || (parts.at(-1) === patientId && parts.at(-2) === 'Patient');
+        expect(refersToPatient(reference, patientId)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
