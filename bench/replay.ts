@@ -1,0 +1,67 @@
+// (a″) of the benchmark: everything the service does for an order-sign call except the hook's own work. Same
+// middleware, the request validated by the service's own validators, the hook's log line, and the service's
+// real response for the typical patient serialised on every call; the determination itself is computed once at
+// start-up and replayed. (a) → (a″) is the cost of the code around the hook; (a″) → (b) the hook's work.
+import express from 'express';
+import { loadCardTemplates } from '../src/cds/card-templates.js';
+import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
+import { requestValidators } from '../src/cds/hook-request.js';
+import { createOrderHook } from '../src/cds/order-hook.js';
+import { QuestionnaireStore } from '../src/cds/questionnaire.js';
+import { loadConfig } from '../src/config.js';
+import { fhirKitReader } from '../src/fhir/fhir-reader.js';
+import { installMiddleware } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
+import { loadPolicy } from '../src/policy/load-policy.js';
+import { orderSign, typicalPatient } from './fixtures.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const service = loadServiceDefinitions()[0];
+if (!service) {
+  throw new Error('no service definition');
+}
+const prefetch = prefetchTemplates(service);
+const validators = requestValidators(prefetch.map((t) => t.key));
+const hook = createOrderHook({
+  loaded: loadPolicy(),
+  templates: loadCardTemplates(),
+  prefetch,
+  gather: { readerFactory: fhirKitReader, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
+  mirrorSystemActions: config.mirrorSystemActions,
+  questionnaires: new QuestionnaireStore(),
+});
+const first = validators.hookRequest(JSON.parse(JSON.stringify(orderSign(typicalPatient(), { prefetch: true }))));
+if (!first.ok) {
+  throw new Error(first.message);
+}
+const result = await hook(first.value, Date.now(), `http://${config.host}:${config.port}`);
+
+const app = express();
+installMiddleware(app, { config, logger, clock: Date.now });
+app.post('/cds-services/:id', (req, res) => {
+  const checked = validators.hookRequest(req.body);
+  if (!checked.ok) {
+    res.status(400).end();
+    return;
+  }
+  const timer = performance.now();
+  logger.info(
+    {
+      event: 'hook',
+      service: service.id,
+      hook: checked.value.hook,
+      hookInstance: /^[A-Za-z0-9._-]{1,64}$/.test(checked.value.hookInstance) ? checked.value.hookInstance : 'not-an-identifier',
+      orders: result.decisions.length,
+      decisions: result.decisions,
+      fhirRequests: result.fhirRequests,
+      durationMs: Math.round((performance.now() - timer) * 100) / 100,
+    },
+    'replayed',
+  );
+  res.json(result.response);
+});
+app.get('/healthz', (_req, res) => {
+  res.json({ status: 'ok' });
+});
+app.listen(config.port, config.host);
