@@ -512,7 +512,7 @@ check('RSS ≤ 250 MB during (c)', rssMax <= 250, `${fmt(rssMax)} MB (c+: ${fmt(
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
 const report = [
   `necessity benchmark — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine}`,
-  `command: npm run bench (autocannon, ${CONNECTIONS} connections unless noted, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; (a) and (b) alternated ${ROUNDS} times, medians shown; every server in its own process)`,
+  `command: npm run bench (autocannon, ${CONNECTIONS} connections unless noted, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; (a), (a″) and (b) alternated ${ROUNDS} times, medians shown; every server in its own process)`,
   `requests: typical ${typical.resources.length + 1} resources, ${fmt(typicalBody.length / 1024)} KB; largest ${largest.resources.length + 1} resources, ${fmt(largestBody.length / 1024)} KB; grown ${heavy.resources.length + 1} resources, ${fmt(heavyBody.length / 1024)} KB`,
   '',
   '| run | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU (cores) |',
