@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Coverage, Extension, Questionnaire, ServiceRequest } from 'fhir/r4.js';
-import { isoDay, parseFhirDate } from '../facts/fhir-dates.js';
-import { referenceOf } from '../facts/record-index.js';
+import { DAY_MS, isoDay, parseFhirDate } from '../facts/fhir-dates.js';
+import { referenceOf, statusOf } from '../facts/record-index.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import { fill, type CardTemplates } from './card-templates.js';
@@ -28,9 +28,9 @@ export function chooseCoverage(record: PatientRecord, now: number): CoverageChoi
   const inForce = (c: Coverage): boolean => {
     const start = parseFhirDate(c.period?.start);
     const end = parseFhirDate(c.period?.end);
-    return (!start || start.start <= now) && (!end || end.start >= now - 86_400_000);
+    return (!start || start.start <= now) && (!end || end.start >= now - DAY_MS);
   };
-  const active = source.resources.filter((c) => typeof c.status === 'string' && c.status.trim().toLowerCase() === 'active');
+  const active = source.resources.filter((c) => statusOf(c) === 'active');
   const chosen = active.find(inForce) ?? active[0];
   if (chosen) {
     return { state: 'active', reference: referenceOf(chosen) };

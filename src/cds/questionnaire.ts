@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Questionnaire, QuestionnaireItem } from 'fhir/r4.js';
 import type { Evidence } from '../facts/evidence-rules.js';
 import type { FactResult } from '../facts/extract-facts.js';
+import { DAY_MS } from '../facts/fhir-dates.js';
 import { policyLookup } from '../policy/policy-lookup.js';
 import type { FactDefinition, Policy } from '../policy/policy-types.js';
 
@@ -143,7 +144,7 @@ export class QuestionnaireStore {
    */
   constructor(
     capacity = 1_000,
-    private readonly ttlMs = 86_400_000,
+    private readonly ttlMs = DAY_MS,
     private readonly clock: () => number = Date.now,
   ) {
     this.order = new Array<string | undefined>(Math.max(1, capacity)).fill(undefined);
