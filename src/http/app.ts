@@ -2,13 +2,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { CardTemplates } from '../cds/card-templates.js';
 import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
 import { FeedbackRecorder } from '../cds/feedback.js';
-import { requestValidators } from '../cds/hook-request.js';
+import { requestValidators, type HookRequest } from '../cds/hook-request.js';
 import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
 import { QuestionnaireStore, askableFacts, buildQuestionnaire } from '../cds/questionnaire.js';
 import type { Config } from '../config.js';
 import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
-import type { Logger } from '../logger.js';
+import type { LogFields, Logger } from '../logger.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import { AuthError, ClientVerifier } from './client-auth.js';
 import { ServiceError, operationOutcome, toServiceError } from './errors.js';
@@ -94,21 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
       }
       throw error;
     }
-    logger.info(
-      {
-        event: 'hook',
-        service: id,
-        hook: checked.value.hook,
-        // Client-supplied: logged only when it has the shape of an identifier, so free text never reaches the log.
-        hookInstance: /^[A-Za-z0-9._-]{1,64}$/.test(checked.value.hookInstance) ? checked.value.hookInstance : 'not-an-identifier',
-        orders: result.decisions.length,
-        decisions: result.decisions,
-        fhirRequests: result.fhirRequests,
-        ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
-        durationMs: millisecondsSince(timer),
-      },
-      'hook answered',
-    );
+    logger.info(hookLogFields(id, checked.value, result, millisecondsSince(timer)), 'hook answered');
     res.json(result.response);
   }) satisfies Handler);
 
@@ -262,6 +248,29 @@ function authenticate(verifier: ClientVerifier, audienceBase: string, logger: Lo
       throw new ServiceError('UNAUTHORIZED');
     }
     next();
+  };
+}
+
+/**
+ * What the log says about one hook call: decisions and counts, never data. Exported so that the benchmark's
+ * replay of the service writes the same line.
+ * @param service - the service id
+ * @param request - the validated hook request
+ * @param result - what the hook answered
+ * @param durationMs - how long the hook took
+ */
+export function hookLogFields(service: string, request: HookRequest, result: OrderHookResult, durationMs: number): LogFields {
+  return {
+    event: 'hook',
+    service,
+    hook: request.hook,
+    // Client-supplied: logged only when it has the shape of an identifier, so free text never reaches the log.
+    hookInstance: /^[A-Za-z0-9._-]{1,64}$/.test(request.hookInstance) ? request.hookInstance : 'not-an-identifier',
+    orders: result.decisions.length,
+    decisions: result.decisions,
+    fhirRequests: result.fhirRequests,
+    ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
+    durationMs,
   };
 }
 
