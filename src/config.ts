@@ -1,6 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { ACCEPTABLE_ALGORITHMS, type TrustedClient } from './http/client-auth.js';
+
+/** A CDS client this service trusts: its issuer and the one JWKS URL its keys are fetched from. */
+export interface TrustedClient {
+  readonly iss: string;
+  readonly jku: string;
+  /** When set, the token's `tenant` claim must equal it. */
+  readonly tenant?: string;
+}
+
+/** The asymmetric algorithms CDS Hooks 2.0.1 names; `none` and HMAC are never accepted. */
+export const ACCEPTABLE_ALGORITHMS = ['ES384', 'RS384', 'ES256', 'RS256', 'ES512', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 
 /**
  * Configuration from the environment. Every key is documented here and in the README.

@@ -4,7 +4,7 @@ import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
-import type { Criterion } from '../policy/policy-types.js';
+import type { Criterion } from '../engine/criterion.js';
 import type { CardTemplates } from './card-templates.js';
 import type { Action, Card, CdsResponse } from './cds-types.js';
 import { chooseCoverage, coverageInformationAction } from './coverage-information.js';

@@ -1,4 +1,4 @@
-import type { Criterion } from '../policy/policy-types.js';
+import type { Criterion } from './criterion.js';
 import { decisiveUnknowns, trace, type CriterionTrace, type FactValues } from './evaluate.js';
 import type { Truth } from './truth.js';
 

@@ -1,4 +1,4 @@
-import type { Criterion } from '../policy/policy-types.js';
+import type { Criterion } from './criterion.js';
 import { documented, kleeneAll, kleeneAny, kleeneNot, type Truth } from './truth.js';
 
 /** How every criterion of a tree evaluated: the determination's explanation. */

@@ -1,5 +1,6 @@
 import type { Resource } from 'fhir/r4.js';
-import { FhirRequestError, type FhirReaderFactory, type FhirReader } from './fhir-reader.js';
+import { FhirRequestError } from './fhir-reader.js';
+import { FhirSession, isObject, type FhirAccess, type SessionOptions } from './fhir-session.js';
 import {
   SOURCE_TYPES,
   emptySources,
@@ -18,22 +19,21 @@ export interface PrefetchTemplate {
 }
 
 /** What the hook request offers for gathering data (CDS Hooks §Providing FHIR Resources). */
-export interface GatherRequest {
+export interface GatherRequest extends FhirAccess {
   readonly patientId: string;
   /** Primitive context fields, for prefetch tokens. */
   readonly context: Readonly<Record<string, unknown>>;
   readonly prefetch?: Readonly<Record<string, unknown>>;
-  readonly fhirServer?: string;
-  readonly accessToken?: string;
 }
 
-export interface GatherOptions {
-  readonly readerFactory: FhirReaderFactory;
-  /** One deadline for all FHIR queries of the request (issue #3). */
-  readonly deadlineMs: number;
-  /** Pages followed per query at most; past it the source is incomplete. */
-  readonly maxPages: number;
-}
+export type GatherOptions = SessionOptions;
+
+/**
+ * A second wave of reads: given what the searches returned, the references still to read (a Coverage's payer
+ * Organization, a prescription's Medication, a note's Binary). References already in the record — returned by
+ * an `_include`, or contained — are not read again.
+ */
+export type FollowUp = (record: PatientRecord) => Iterable<string>;
 
 /** The request can be answered from neither prefetch nor the FHIR server (CDS Hooks §Prefetch: 412). */
 export class NoDataAccessError extends Error {
@@ -63,10 +63,6 @@ export function fillTemplate(query: string, context: Readonly<Record<string, unk
 export function templateType(query: string): SourceType | undefined {
   const type = query.split(/[/?]/)[0];
   return SOURCE_TYPES.find((t) => t === type);
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** Whether a reference points at the patient: "Patient/x", ".../Patient/x", "Patient/x/_history/2", "urn:uuid:x". */
@@ -123,94 +119,64 @@ function nextLink(bundle: Record<string, unknown>): string | undefined {
   return next?.url;
 }
 
-function sameOrigin(url: string, base: string): boolean {
-  try {
-    return new URL(url, base).origin === new URL(base).origin;
-  } catch {
-    return false;
-  }
-}
-
 interface Collected {
   resources: unknown[];
+  /** Resources of other types the page carried (`_include`d payer Organizations, Medications). */
+  related: Record<string, unknown>[];
   failure?: SourceFailure;
 }
 
+/** Reads searches and prefetch entries through the request's session. */
 class Gatherer {
-  requests = 0;
-  private reader: FhirReader | undefined;
-  private deadline: AbortSignal | undefined;
-
-  constructor(
-    private readonly request: GatherRequest,
-    private readonly options: GatherOptions,
-  ) {}
-
-  /** The request's one deadline, started by its first FHIR query (a fully prefetched call needs none). */
-  private get signal(): AbortSignal {
-    this.deadline ??= AbortSignal.timeout(this.options.deadlineMs);
-    return this.deadline;
-  }
-
-  /** One GET with one retry on a 5xx or network error, both within the deadline. */
-  private async get(url: string): Promise<unknown> {
-    if (!this.request.fhirServer) {
-      throw new FhirRequestError('not-provided');
-    }
-    this.reader ??= this.options.readerFactory(this.request.fhirServer, this.request.accessToken);
-    for (let attempt = 0; ; attempt++) {
-      this.requests++;
-      try {
-        return await this.reader.get(url, this.signal);
-      } catch (error) {
-        const e = error instanceof FhirRequestError ? error : new FhirRequestError(this.signal.aborted ? 'timeout' : 'network-error');
-        if (attempt > 0 || !e.retryable || this.signal.aborted) {
-          throw e;
-        }
-      }
-    }
-  }
+  constructor(private readonly session: FhirSession) {}
 
   /** Reads a search result or a single resource and follows `next` links on the FHIR server's origin. */
   async collect(first: unknown, type: SourceType): Promise<Collected> {
     const resources: unknown[] = [];
+    const related: Record<string, unknown>[] = [];
     let page: unknown = first;
     const seen = new Set<string>();
     for (let pages = 1; ; pages++) {
       if (!isObject(page)) {
-        return { resources, failure: 'malformed-response' };
+        return { resources, related, failure: 'malformed-response' };
       }
       if (page.resourceType === 'OperationOutcome') {
-        return { resources, failure: 'prefetch-error' };
+        return { resources, related, failure: 'prefetch-error' };
       }
       if (page.resourceType !== 'Bundle') {
         if (page.resourceType === type) {
           resources.push(page);
-          return { resources };
+          return { resources, related };
         }
-        return { resources, failure: 'malformed-response' };
+        return { resources, related, failure: 'malformed-response' };
       }
-      resources.push(...entriesOf(page));
+      for (const entry of entriesOf(page)) {
+        // A search's own matches are of its type; anything else came along by `_include` (or is noise).
+        if (isObject(entry) && entry.resourceType !== type && typeof entry.resourceType === 'string') {
+          related.push(entry);
+        } else {
+          resources.push(entry);
+        }
+      }
       const next = nextLink(page);
       if (next === undefined) {
-        return { resources };
+        return { resources, related };
       }
-      const server = this.request.fhirServer;
-      if (!server) {
-        return { resources, failure: 'not-provided' };
+      if (!this.session.access.fhirServer) {
+        return { resources, related, failure: 'not-provided' };
       }
       // The bearer token must never leave for another host (issue #3).
-      if (!sameOrigin(next, server)) {
-        return { resources, failure: 'foreign-next-link' };
+      if (!this.session.isSameOrigin(next)) {
+        return { resources, related, failure: 'foreign-next-link' };
       }
-      if (pages >= this.options.maxPages || seen.has(next)) {
-        return { resources, failure: 'page-limit' };
+      if (pages >= this.session.options.maxPages || seen.has(next)) {
+        return { resources, related, failure: 'page-limit' };
       }
       seen.add(next);
       try {
-        page = await this.get(next);
+        page = await this.session.get(next);
       } catch (error) {
-        return { resources, failure: error instanceof FhirRequestError ? error.failure : 'network-error' };
+        return { resources, related, failure: error instanceof FhirRequestError ? error.failure : 'network-error' };
       }
     }
   }
@@ -218,63 +184,110 @@ class Gatherer {
   async fromPrefetch(value: unknown, type: SourceType): Promise<Collected> {
     if (value === null) {
       // CDS Hooks §Prefetch: null means the client has no data for the template.
-      return { resources: [] };
+      return { resources: [], related: [] };
     }
     if (isObject(value) && value.resourceType === 'OperationOutcome') {
-      return { resources: [], failure: 'prefetch-error' };
+      return { resources: [], related: [], failure: 'prefetch-error' };
     }
     if (isObject(value) && value.resourceType !== 'Bundle' && value.resourceType !== type) {
-      return { resources: [], failure: 'prefetch-error' };
+      return { resources: [], related: [], failure: 'prefetch-error' };
     }
     return this.collect(value, type);
   }
 
-  async fromServer(template: PrefetchTemplate): Promise<Collected> {
+  async fromServer(template: PrefetchTemplate, context: Readonly<Record<string, unknown>>): Promise<Collected> {
     try {
-      const first = await this.get(fillTemplate(template.query, this.request.context));
+      const first = await this.session.get(fillTemplate(template.query, context));
       return await this.collect(first, template.type);
     } catch (error) {
       const failure = error instanceof FhirRequestError ? error.failure : 'network-error';
-      // A Patient read that finds nothing is an answer, not a failure of the search.
-      return { resources: [], failure };
+      return { resources: [], related: [], failure };
     }
   }
 }
 
 /**
+ * Opens the FHIR session of one hook call: every read of the call (orders an appointment is based on, the
+ * searches, follow-up reads) shares its token and deadline.
+ * @param access - fhirServer and token from the request
+ * @param options - reader, deadline, page limit
+ */
+export function openSession(access: FhirAccess, options: SessionOptions): FhirSession {
+  return new FhirSession(access, options);
+}
+
+/**
  * Gathers the patient's record: a prefetch key that is present is used as given (null = no data, an
  * OperationOutcome = that query failed, a Bundle's `next` links are followed); every missing key is
- * queried on the FHIR server, all in parallel under one deadline. Never throws for FHIR failures: each
- * failure marks its source unreadable so the facts over it become unknown (SPEC §2).
+ * queried on the FHIR server, all in parallel under one deadline. Then the follow-ups' references are read,
+ * at most a few at a time, under the same deadline. Never throws for FHIR failures: each failure marks its
+ * source (or reference) unreadable so the facts over it become unknown (SPEC §2).
  * @param templates - the service's prefetch templates
  * @param request - what the hook request offers
  * @param options - reader, deadline, page limit
+ * @param more - an already open session (to share its deadline) and follow-up reads
  */
-export async function gatherRecord(templates: readonly PrefetchTemplate[], request: GatherRequest, options: GatherOptions): Promise<PatientRecord> {
+export async function gatherRecord(
+  templates: readonly PrefetchTemplate[],
+  request: GatherRequest,
+  options: GatherOptions,
+  more: { readonly session?: FhirSession; readonly followUps?: readonly FollowUp[] } = {},
+): Promise<PatientRecord> {
   const prefetch = request.prefetch ?? {};
   const offered = templates.some((t) => Object.hasOwn(prefetch, t.key));
   if (!request.fhirServer && !offered) {
     throw new NoDataAccessError('neither prefetch nor fhirServer was provided');
   }
-  const gatherer = new Gatherer(request, options);
+  const session = more.session ?? openSession(request, options);
+  const gatherer = new Gatherer(session);
   const collected = await Promise.all(
     templates.map(async (t) => {
       let result: Collected;
       if (Object.hasOwn(prefetch, t.key)) {
         result = await gatherer.fromPrefetch(prefetch[t.key], t.type);
       } else if (request.fhirServer) {
-        result = await gatherer.fromServer(t);
+        result = await gatherer.fromServer(t, request.context);
       } else {
-        result = { resources: [], failure: 'not-provided' };
+        result = { resources: [], related: [], failure: 'not-provided' };
       }
       return { template: t, result };
     }),
   );
   const sources = emptySources();
+  const related = new Map<string, Resource>();
   for (const { template, result } of collected) {
     merge(sources, template.type, result, request.patientId);
+    for (const r of result.related) {
+      keepRelated(related, r);
+    }
   }
-  return { patientId: request.patientId, sources, fhirRequests: gatherer.requests };
+  const relatedFailures = new Map<string, SourceFailure>();
+  const record: PatientRecord = { patientId: request.patientId, sources, related, relatedFailures, fhirRequests: 0 };
+  const wanted = new Set<string>();
+  for (const followUp of more.followUps ?? []) {
+    for (const reference of followUp(record)) {
+      if (!related.has(reference) && !reference.startsWith('#')) {
+        wanted.add(reference);
+      }
+    }
+  }
+  if (wanted.size > 0) {
+    for (const [reference, outcome] of await session.readAll(wanted)) {
+      if ('resource' in outcome) {
+        related.set(reference, outcome.resource as unknown as Resource);
+      } else {
+        relatedFailures.set(reference, outcome.failure);
+      }
+    }
+  }
+  return { ...record, fhirRequests: session.requests };
+}
+
+/** Keeps a resource another resource may refer to, under its "Type/id" reference. */
+function keepRelated(related: Map<string, Resource>, resource: Record<string, unknown>): void {
+  if (typeof resource.id === 'string' && resource.id !== '') {
+    related.set(`${String(resource.resourceType)}/${resource.id}`, resource as unknown as Resource);
+  }
 }
 
 function merge<T extends SourceType>(sources: { [K in SourceType]: Source<K> }, type: T, result: Collected, patientId: string): void {

@@ -1,4 +1,5 @@
 import type {
+  Resource,
   Condition,
   Coverage,
   DiagnosticReport,
@@ -51,7 +52,8 @@ export type SourceFailure =
   | 'network-error'
   | 'malformed-response'
   | 'foreign-next-link'
-  | 'page-limit';
+  | 'page-limit'
+  | 'other-host';
 
 /**
  * What the service could learn of one resource type. `failure` set means the list may be incomplete:
@@ -70,6 +72,13 @@ export type Sources = { readonly [T in SourceType]: Source<T> };
 export interface PatientRecord {
   readonly patientId: string;
   readonly sources: Sources;
+  /**
+   * Resources the record's resources refer to, by "Type/id" (or by the URL they were read from): what an
+   * `_include` brought along, or what a follow-up read fetched (payer Organizations, Medications, Binaries).
+   */
+  readonly related: ReadonlyMap<string, Resource>;
+  /** References a follow-up read could not fetch, and why. */
+  readonly relatedFailures: ReadonlyMap<string, SourceFailure>;
   /** How many FHIR HTTP requests the service made to build it (for logs and benchmarks). */
   readonly fhirRequests: number;
 }
@@ -100,6 +109,7 @@ export const FAILURE_LABEL: Readonly<Record<SourceFailure, string>> = {
   'malformed-response': 'the FHIR server returned an unreadable response',
   'foreign-next-link': 'a further page pointed to another server and was not followed',
   'page-limit': 'it had more pages than the service reads',
+  'other-host': 'it is held on another server, which the service does not contact with the EHR\'s token',
 };
 
 /** Builds a record whose every source is empty and readable; tests and callers override what they need. */

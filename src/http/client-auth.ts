@@ -1,12 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { TrustedClient } from '../config.js';
 
-/** A CDS client this service trusts: its issuer and the one JWKS URL its keys are fetched from. */
-export interface TrustedClient {
-  readonly iss: string;
-  readonly jku: string;
-  /** When set, the token's `tenant` claim must equal it. */
-  readonly tenant?: string;
-}
+export { ACCEPTABLE_ALGORITHMS, type TrustedClient } from '../config.js';
 
 /** Why a token was refused; logged, never sent to the caller (CDS Hooks §Trusting CDS Clients). */
 export type AuthFailure =
@@ -37,9 +32,6 @@ export class AuthError extends Error {
     super(`client authentication failed: ${failure}`);
   }
 }
-
-/** The asymmetric algorithms CDS Hooks 2.0.1 names; `none` and HMAC are never accepted. */
-export const ACCEPTABLE_ALGORITHMS = ['ES384', 'RS384', 'ES256', 'RS256', 'ES512', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
 
 export interface VerifierOptions {
   readonly clients: readonly TrustedClient[];

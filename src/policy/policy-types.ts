@@ -1,45 +1,11 @@
 /**
  * The shape of a policy as data. Nothing here knows about spines: a policy is facts (with the coded
- * evidence rules that establish them) and a criteria tree over those facts.
+ * evidence rules that establish them) and a criteria tree over those facts. The tree's node type belongs to
+ * the engine that evaluates it (src/engine/criterion.ts); the policy only builds such trees from its data.
  */
+import type { Criterion } from '../engine/criterion.js';
 
-/** A criterion of the tree (SPEC §5), a tagged union evaluated in Kleene logic. */
-export type Criterion = AllCriterion | AnyCriterion | NotCriterion | DocumentedCriterion | FactCriterion;
-
-interface Labelled {
-  /** Public id (`ind.*`, `non.*`) when the criterion is named in the policy. */
-  readonly id?: string;
-  /** Short plain-words label for cards. */
-  readonly label?: string;
-  /** The policy clause the criterion implements. */
-  readonly clause?: string;
-}
-
-export interface AllCriterion extends Labelled {
-  readonly kind: 'all';
-  readonly of: readonly Criterion[];
-}
-
-export interface AnyCriterion extends Labelled {
-  readonly kind: 'any';
-  readonly of: readonly Criterion[];
-}
-
-export interface NotCriterion extends Labelled {
-  readonly kind: 'not';
-  readonly of: Criterion;
-}
-
-/** True when the child is definitely true, false otherwise: closes the world (SPEC §3 "documented"). */
-export interface DocumentedCriterion extends Labelled {
-  readonly kind: 'documented';
-  readonly of: Criterion;
-}
-
-export interface FactCriterion extends Labelled {
-  readonly kind: 'fact';
-  readonly fact: string;
-}
+export type { Criterion };
 
 /** The criterion tree as written in the policy file: criteria may name a shared subtree with `ref`. */
 export type CriterionData =

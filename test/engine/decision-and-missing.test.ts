@@ -1,7 +1,7 @@
 import { decide, decisionOf } from '../../src/engine/decide.js';
 import { decisiveUnknowns } from '../../src/engine/evaluate.js';
 import type { Truth } from '../../src/engine/truth.js';
-import type { Criterion } from '../../src/policy/policy-types.js';
+import type { Criterion } from '../../src/engine/criterion.js';
 import { loadPolicy } from '../../src/policy/load-policy.js';
 
 const fact = (id: string): Criterion => ({ kind: 'fact', fact: id });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { decisiveUnknowns, evaluate, leafFacts, trace } from '../../src/engine/evaluate.js';
 import { documented, kleeneAll, kleeneAny, kleeneNot, type Truth } from '../../src/engine/truth.js';
-import type { Criterion } from '../../src/policy/policy-types.js';
+import type { Criterion } from '../../src/engine/criterion.js';
 
 const FACTS = ['rf.fever', 'rf.cancer-history', 'fact.radiculopathy', 'fact.conservative-care-4wk', 'non.recent-imaging'];
 

@@ -110,3 +110,51 @@ describe('which references name the patient', () => {
     );
   });
 });
+
+test('follow-up reads fetch what the record refers to, under the same token and deadline, each once', async () => {
+  const orgFhir = await startFhirTestServer({
+    token,
+    resources: [{ resourceType: 'Patient', id: 'pat' } as Resource, { resourceType: 'Organization', id: 'payer-1', name: 'Example Payer' } as Resource],
+  });
+  try {
+    const record = await gatherRecord(
+      templates,
+      { ...base, fhirServer: orgFhir.baseUrl, accessToken: token },
+      options,
+      { followUps: [() => ['Organization/payer-1', 'Organization/payer-1', 'Organization/gone', '#contained']] },
+    );
+    expect((record.related.get('Organization/payer-1') as { name?: string } | undefined)?.name).toBe('Example Payer');
+    expect(record.relatedFailures.get('Organization/gone')).toBe('not-found');
+    expect(record.related.has('#contained')).toBe(false);
+    expect(record.fhirRequests).toBe(5); // three searches, two reads
+    expect(orgFhir.unauthorized).toBe(0);
+  } finally {
+    await orgFhir.close();
+  }
+});
+
+test('a follow-up read of a URL on another host is refused without a request: the token never leaves', async () => {
+  const record = await gatherRecord(
+    templates,
+    { ...base, fhirServer: fhir.baseUrl, accessToken: token },
+    options,
+    { followUps: [() => ['http://other.example.org/fhir/Binary/1', `${fhir.baseUrl}/../elsewhere/Binary/1`]] },
+  );
+  expect(record.relatedFailures.get('http://other.example.org/fhir/Binary/1')).toBe('other-host');
+  expect(record.relatedFailures.get(`${fhir.baseUrl}/../elsewhere/Binary/1`)).toBe('other-host');
+  expect(record.fhirRequests).toBe(5);
+});
+
+test('resources a search brought along by _include are kept as related resources, not as matches', async () => {
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: [
+      { resource: { resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/pat' }, code: { text: 'x' } }, search: { mode: 'match' } },
+      { resource: { resourceType: 'Organization', id: 'o1', name: 'Payer' }, search: { mode: 'include' } },
+    ],
+  };
+  const record = await gatherRecord(templates, { ...base, prefetch: { conditions: bundle, observations: null, patient: null } }, options);
+  expect(record.sources.Condition.resources.map((c) => c.id)).toEqual(['c1']);
+  expect(record.related.has('Organization/o1')).toBe(true);
+});

@@ -1,0 +1,155 @@
+/** Conservative management (SPEC §4.1): care records from procedures and prescriptions, and their span. */
+import type { Duration, MedicationRequest, Procedure } from 'fhir/r4.js';
+import type { SourceType } from '../../fhir/patient-record.js';
+import type { CareDefinition } from '../../policy/policy-types.js';
+import { DAY_MS, compareDates, isoDay, parseFhirDate, type FhirDate } from '../fhir-dates.js';
+import { referenceOf, statusOf } from '../record-index.js';
+import { closedWorld, displayOf, type Evidence, type RuleContext, type RuleOf, type RuleResult } from './rule-result.js';
+import { afterLatest } from './studies.js';
+
+/** A conservative-care record with its start and end (SPEC §4.1). */
+export interface CareRecord {
+  readonly reference: string;
+  readonly what: string;
+  readonly code?: string;
+  readonly start: FhirDate;
+  readonly end: number;
+}
+
+
+export function careDefinition(ctx: RuleContext, name: string): CareDefinition {
+  const def = ctx.policy.care[name];
+  if (!def) {
+    throw new Error(`policy names unknown care definition '${name}'`);
+  }
+  return def;
+}
+
+export function procedureStart(p: Procedure): FhirDate | undefined {
+  return parseFhirDate(p.performedPeriod?.start) ?? parseFhirDate(p.performedDateTime);
+}
+
+const DAYS_PER_UNIT: Readonly<Record<string, number>> = {
+  d: 1, day: 1, days: 1,
+  wk: 7, week: 7, weeks: 7,
+  mo: 30, month: 30, months: 30,
+  a: 365, year: 365, years: 365,
+  h: 1 / 24, hour: 1 / 24, hours: 1 / 24,
+};
+
+function durationMs(duration: Duration | undefined): number {
+  if (!duration || typeof duration.value !== 'number' || duration.value < 0) {
+    return 0;
+  }
+  const unit = (typeof duration.code === 'string' ? duration.code : typeof duration.unit === 'string' ? duration.unit : 'd').trim().toLowerCase();
+  return duration.value * (DAYS_PER_UNIT[unit] ?? 0) * DAY_MS;
+}
+
+function medicationTexts(m: MedicationRequest): string[] {
+  const concept = m.medicationCodeableConcept;
+  const texts: string[] = [];
+  if (typeof concept?.text === 'string') {
+    texts.push(concept.text);
+  }
+  for (const c of Array.isArray(concept?.coding) ? concept.coding : []) {
+    if (typeof c?.display === 'string') {
+      texts.push(c.display);
+    }
+  }
+  if (typeof m.medicationReference?.display === 'string') {
+    texts.push(m.medicationReference.display);
+  }
+  return texts;
+}
+
+/**
+ * Conservative-care records with their start and end (SPEC §4.1): a Procedure over its performedPeriod
+ * (an in-progress one without an end ends now) or the single day of performedDateTime; an active
+ * MedicationRequest from authoredOn to now, a completed one to authoredOn plus its expected supply.
+ */
+export function careRecords(def: CareDefinition, ctx: RuleContext): CareRecord[] {
+  const records: CareRecord[] = [];
+  for (const p of ctx.index.procedures) {
+    const status = statusOf(p) ?? '';
+    const coding = ctx.valueSets.conceptIn(def.procedures, p.code);
+    const start = procedureStart(p);
+    if (!coding || !start || !def.procedureStatuses.includes(status)) {
+      continue;
+    }
+    const periodEnd = parseFhirDate(p.performedPeriod?.end);
+    const end = periodEnd ? periodEnd.start : p.performedPeriod && status === 'in-progress' ? ctx.now : start.start;
+    records.push({ reference: referenceOf(p), what: displayOf(coding, p.code), code: `${ctx.valueSets.systemLabel(coding.system)} ${coding.code}`, start, end });
+  }
+  for (const m of ctx.index.medicationRequests) {
+    const status = statusOf(m) ?? '';
+    const start = parseFhirDate(m.authoredOn);
+    if (!start || !def.medicationStatuses.includes(status)) {
+      continue;
+    }
+    const coding = ctx.valueSets.conceptIn(def.medications, m.medicationCodeableConcept);
+    const ingredient = coding ? undefined : ctx.valueSets.nameIn(def.medications, medicationTexts(m));
+    if (!coding && !ingredient) {
+      continue;
+    }
+    const end = status === 'active' ? ctx.now : start.start + durationMs(m.dispenseRequest?.expectedSupplyDuration);
+    const what = coding ? displayOf(coding, m.medicationCodeableConcept) : (medicationTexts(m)[0] ?? String(ingredient));
+    records.push({
+      reference: referenceOf(m),
+      what,
+      ...(coding ? { code: `${ctx.valueSets.systemLabel(coding.system)} ${coding.code}` } : {}),
+      start,
+      end,
+    });
+  }
+  return records;
+}
+
+export function careEvidence(r: CareRecord): Evidence {
+  return { reference: r.reference, what: r.what, ...(r.code ? { code: r.code } : {}), date: isoDay(r.start.start) };
+}
+
+/**
+ * SPEC §4.1 span: records ending before now minus the look-back are ignored, earlier starts are clipped
+ * to it, later ends are cut to now; the span runs from the earliest start to the latest end.
+ */
+export function careSpanRule(name: string, atLeastDays: number, ctx: RuleContext): RuleResult {
+  const def = careDefinition(ctx, name);
+  const from = ctx.now - def.lookbackDays * DAY_MS;
+  let earliest = Infinity;
+  let latest = -Infinity;
+  const counted: CareRecord[] = [];
+  for (const r of careRecords(def, ctx)) {
+    const start = Math.max(r.start.start, from);
+    const end = Math.min(r.end, ctx.now);
+    if (r.end < from || start > end) {
+      continue;
+    }
+    counted.push(r);
+    earliest = Math.min(earliest, start);
+    latest = Math.max(latest, end);
+  }
+  const spanMs = counted.length > 0 ? latest - earliest : 0;
+  const days = Math.floor(spanMs / DAY_MS);
+  const detail =
+    counted.length > 0
+      ? `${days} day${days === 1 ? '' : 's'}, from ${isoDay(earliest)} to ${isoDay(latest)}`
+      : `none in the last ${def.lookbackDays} days`;
+  const evidence = counted.map(careEvidence);
+  const sources: SourceType[] = ['Procedure', 'MedicationRequest'];
+  if (spanMs >= atLeastDays * DAY_MS) {
+    return closedWorld(evidence, sources, ctx, detail);
+  }
+  // Not long enough: report what was found as detail, but it is not evidence that the rule holds.
+  const unreadable = sources.filter((s) => ctx.index.failure(s) !== undefined);
+  return { value: unreadable.length > 0 ? 'unknown' : 'false', evidence, unreadable, detail };
+}
+
+
+/** SPEC §4 fact.treatment-since-imaging: a conservative-care record that starts after the latest study. */
+export function careRecordRule(rule: RuleOf<'care-record'>, ctx: RuleContext): RuleResult {
+  return afterLatest(rule.after, ctx, ['Procedure', 'MedicationRequest'], (anchor) =>
+    careRecords(careDefinition(ctx, rule.care), ctx)
+      .filter((r) => compareDates(r.start, anchor) > 0)
+      .map(careEvidence),
+  );
+}
