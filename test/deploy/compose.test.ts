@@ -142,7 +142,7 @@ describe('N replicas share one PostgreSQL behind one port', () => {
     expect(lb.ports).toHaveLength(1);
     expect(interpolate(lb.ports?.[0] ?? '', {})).toBe('127.0.0.1:8080:8080');
     expect(nginx).toMatch(/^\s*listen 8080;/m);
-    const upstream = /server ([a-z0-9_-]+):([0-9]+) resolve/.exec(nginx);
+    const upstream = /server ([a-z0-9_-]+):([0-9]+) resolve max_fails=0;/.exec(nginx);
     expect(upstream?.[1]).toBe('necessity');
     expect(upstream?.[2]).toBe(settings.PORT);
   });
@@ -155,6 +155,10 @@ describe('N replicas share one PostgreSQL behind one port', () => {
   test('the load balancer retries a refused connection on another replica but never re-sends a hook already sent', () => {
     expect(nginx).toMatch(/proxy_next_upstream error timeout;/);
     expect(nginx).not.toMatch(/non_idempotent/);
+  });
+
+  test('the load balancer opens a new connection per request, so a draining replica never drops a hook sent on an idle one', () => {
+    expect(nginx).not.toMatch(/^\s*keepalive\s/m);
   });
 
   test('the service healthcheck asks /readyz on the service port', () => {
