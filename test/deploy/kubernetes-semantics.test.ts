@@ -198,6 +198,12 @@ describe('resources are sized from the measured service', () => {
     }
   });
 
+  test('the JavaScript heap is capped at three quarters of the memory limit at most, leaving the rest to the young generation and buffers', () => {
+    const cap = /--max-old-space-size=([0-9]+)/.exec(containerEnvironment().NODE_OPTIONS ?? '')?.[1];
+    expect(cap).toBeDefined();
+    expect(Number(cap) * 2 ** 20).toBeLessThanOrEqual(0.75 * parseQuantity(limits.memory ?? 0));
+  });
+
   test('memory: the request covers the 189 MB measured under load, the limit the 462 MB of the largest charts (BENCHMARKS.md)', () => {
     expect(parseQuantity(requests.memory ?? 0)).toBeGreaterThanOrEqual(189 * MB);
     expect(parseQuantity(limits.memory ?? 0)).toBeGreaterThanOrEqual(462 * MB);
