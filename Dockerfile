@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Production image for the necessity CDS Hooks service. Two stages: the build stage compiles TypeScript
 # with dev dependencies; the runtime stage holds production dependencies, the compiled code and the data
-# the service reads at start (policy/, hooks/, cards/), and runs as the unprivileged node user.
+# the service reads at start (policy/, hooks/, cards/), and runs as the unprivileged node user (uid 1000,
+# which deploy/kubernetes/deployment.yaml names in runAsUser).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -12,6 +13,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
+LABEL org.opencontainers.image.title="necessity" \
+      org.opencontainers.image.description="CDS Hooks service: lumbar spine MRI orders against a Medicare Advantage medical-necessity policy, with Da Vinci CRD coverage information" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="UNLICENSED"
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
@@ -23,6 +28,11 @@ COPY policy ./policy
 COPY hooks ./hooks
 COPY cards ./cards
 COPY demo ./demo
+# For the lead (issue #13): if the store's migrations live outside src/ (e.g. SQL files in ./migrations, read at
+# start by the migration tool), copy them here: COPY migrations ./migrations
+# Without DATABASE_URL the store is an embedded PGlite under NECESSITY_DATA_DIR (default ./data): give the node
+# user a directory it may write, and mount a volume there (docker run -v necessity-data:/app/data) to keep it.
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
