@@ -4,7 +4,7 @@ import type { Truth } from '../engine/truth.js';
 import { extractFacts, type FactResult } from '../facts/extract-facts.js';
 import { parseFhirDate } from '../facts/fhir-dates.js';
 import { referenceOf, type RecordIndex } from '../facts/record-index.js';
-import { SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
+import { CODED_SOURCE_TYPES, SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 
 /** A determination for one order: the decision, every fact behind it, and what could not be checked. */
@@ -20,7 +20,10 @@ export interface Determination {
   /** (fact, FHIR reference) pairs behind every true fact and every answered fact. */
   readonly evidence: readonly { readonly fact: string; readonly reference: string }[];
   readonly unchecked: readonly { readonly type: SourceType; readonly failure: SourceFailure }[];
-  /** No source could be read at all (SPEC §7: coverage is then indeterminate). */
+  /**
+   * No coded source could be read at all (SPEC §7: coverage is then indeterminate). The notes are an added
+   * source (SPEC §8.1): read or not, they neither cause nor prevent this.
+   */
   readonly noSourceReadable: boolean;
 }
 
@@ -82,7 +85,7 @@ export function determine(
     satisfied: [...outcome.satisfiedCriteria, ...trueFacts],
     evidence: dedupeEvidence(evidence),
     unchecked,
-    noSourceReadable: unchecked.length === SOURCE_TYPES.length,
+    noSourceReadable: CODED_SOURCE_TYPES.every((type) => record.sources[type].failure !== undefined),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { CodeableConcept, Condition, Resource } from 'fhir/r4.js';
-import { SOURCE_TYPES, type PatientRecord, type ResourceOf, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
+import { CODED_SOURCE_TYPES, type PatientRecord, type ResourceOf, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import { parseFhirDate, type FhirDate } from './fhir-dates.js';
 
 /** A record that counts, with its reference and its date per SPEC §2 Dates. */
@@ -103,7 +103,10 @@ export class RecordIndex {
   readonly reports: readonly Dated<ResourceOf['DiagnosticReport']>[];
   readonly questionnaireResponses: readonly ResourceOf['QuestionnaireResponse'][];
   readonly patient: ResourceOf['Patient'] | undefined;
-  /** Every source was read whole: no fact can be unknown for want of data. */
+  /**
+   * Every coded source was read whole: no fact can be unknown for want of data. The notes are not among
+   * them (SPEC §8.1: an unread note makes no fact unknown), so a failed notes query leaves this true.
+   */
   readonly complete: boolean;
 
   /**
@@ -120,7 +123,7 @@ export class RecordIndex {
     this.reports = datedWhere(s.DiagnosticReport.resources, notEnteredInError, reportDate);
     this.questionnaireResponses = s.QuestionnaireResponse.resources.filter(notEnteredInError);
     this.patient = s.Patient.resources[0];
-    this.complete = SOURCE_TYPES.every((type) => s[type].failure === undefined);
+    this.complete = CODED_SOURCE_TYPES.every((type) => s[type].failure === undefined);
   }
 
   /** Why a source could not be (fully) read, if it could not. */
