@@ -3,6 +3,7 @@ import { decide, type Outcome } from '../engine/decide.js';
 import type { Truth } from '../engine/truth.js';
 import { extractFacts, type FactResult } from '../facts/extract-facts.js';
 import { parseFhirDate } from '../facts/fhir-dates.js';
+import { noteTextsOf, type NoteTexts } from '../facts/note-texts.js';
 import { referenceOf, type RecordIndex } from '../facts/record-index.js';
 import { CODED_SOURCE_TYPES, SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
@@ -25,6 +26,8 @@ export interface Determination {
    * source (SPEC §8.1): read or not, they neither cause nor prevent this.
    */
   readonly noSourceReadable: boolean;
+  /** The texts of the patient's notes (SPEC §8.1), shared by every order of the request, and what was not read. */
+  readonly notes: NoteTexts;
 }
 
 /**
@@ -86,6 +89,7 @@ export function determine(
     evidence: dedupeEvidence(evidence),
     unchecked,
     noSourceReadable: CODED_SOURCE_TYPES.every((type) => record.sources[type].failure !== undefined),
+    notes: noteTextsOf(index),
   };
 }
 
