@@ -251,6 +251,34 @@ describe('properties', () => {
     );
   });
 
+  test('a note or report of any shape never throws, and counts each note at most once', () => {
+    const attachment = fc.record(
+      { contentType: fc.oneof(fc.constantFrom('text/plain', 'TEXT/HTML;x', 'image/png'), fc.jsonValue()), data: fc.oneof(fc.string(), fc.jsonValue()), url: fc.oneof(fc.constantFrom('Binary/b', '#c', 'http://x/Binary/1'), fc.jsonValue()), title: fc.jsonValue() },
+      { requiredKeys: [] },
+    );
+    const documentLike = fc.record(
+      { resourceType: fc.constant('DocumentReference'), id: fc.oneof(fc.string(), fc.jsonValue()), status: fc.oneof(fc.constant('current'), fc.jsonValue()), docStatus: fc.jsonValue(), date: fc.oneof(fc.constant(daysAgo(3)), fc.jsonValue()), context: fc.jsonValue(), contained: fc.oneof(fc.constant([{ resourceType: 'Binary', id: 'c', data: base64('x') }]), fc.jsonValue()), type: fc.jsonValue(), description: fc.jsonValue(), content: fc.oneof(fc.array(fc.oneof(fc.record({ attachment }), fc.jsonValue()), { maxLength: 3 }), fc.jsonValue()) },
+      { requiredKeys: ['resourceType'] },
+    );
+    const reportLike = fc.record(
+      { resourceType: fc.constant('DiagnosticReport'), status: fc.oneof(fc.constant('final'), fc.jsonValue()), code: fc.jsonValue(), conclusion: fc.oneof(fc.string(), fc.jsonValue()), presentedForm: fc.oneof(fc.array(attachment, { maxLength: 3 }), fc.jsonValue()), effectivePeriod: fc.jsonValue(), issued: fc.jsonValue() },
+      { requiredKeys: ['resourceType'] },
+    );
+    const binaryLike = fc.record({ resourceType: fc.constantFrom('Binary', 'Patient'), id: fc.constant('b'), contentType: fc.jsonValue(), data: fc.oneof(fc.string(), fc.jsonValue()) }, { requiredKeys: ['resourceType', 'id'] });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(documentLike, reportLike), { maxLength: 6 }), fc.option(binaryLike, { nil: undefined }), (resources, bin) => {
+        const record = recordOf(patient(), [...(resources as unknown as Resource[]), ...(bin ? [bin as unknown as Resource] : [])]);
+        const result = readNoteTexts(record);
+        const counted = Object.values(result.unread).reduce((n, c) => n + (c ?? 0), 0);
+        // A report may be both read (its conclusion) and counted (its PDF): each note is counted at most once.
+        expect(counted).toBeLessThanOrEqual(planNotes(record).length);
+        expect(result.partlyRead).toBe(counted > 0);
+        expect(noteTextUrls(record).every((u) => typeof u === 'string')).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('the strict base64 check agrees with RFC 4648 read as a regular expression (whitespace ignored)', () => {
     const alphabet = fc.constantFrom(...'ABYZabyz0189+/=-_ \n\t.'.split(''));
     fc.assert(
