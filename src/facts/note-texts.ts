@@ -81,38 +81,34 @@ const OVER_LIMIT: Unread = { reason: 'over-limit' };
 const FETCH_FAILED: Unread = { reason: 'fetch-failed' };
 const OTHER_HOST: Unread = { reason: 'other-host' };
 
+/** RFC 4648 §4 base64, padded: the standard alphabet, then at most two `=`. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Whitespace FHIR base64Binary allows between characters (MIME line breaks among it). */
+const WHITESPACE = /[\t\n\f\r ]/;
+const WHITESPACE_RUNS = /[\t\n\f\r ]+/g;
+
 /**
- * The number of bytes a strict base64 text holds, or -1 when it is not base64: the standard alphabet
- * (RFC 4648 §4), whitespace between characters allowed (FHIR base64Binary; MIME line breaks), padded to a
- * multiple of four with at most two `=` at the end. Node's own decoder would skip any stray character and
- * decode the rest, turning a corrupt attachment into plausible text; this check is a scan, no allocation.
+ * The number of bytes a strict base64 text holds, or -1 when it is not base64: the standard alphabet, padded
+ * to a multiple of four with at most two `=` at the end, whitespace between characters allowed. Node's own
+ * decoder would skip any stray character and decode the rest, turning a corrupt attachment into plausible
+ * text. One regular-expression scan for an unbroken text (V8 runs it faster than a character loop); a copy
+ * only when the text holds whitespace.
  * @param data - the attachment's data
  */
 export function base64ByteLength(data: string): number {
-  let n = 0;
-  let pad = 0;
-  for (let i = 0; i < data.length; i++) {
-    const c = data.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 13 || c === 9 || c === 12) {
-      continue;
-    }
-    if (c === 61 /* = */) {
-      pad++;
-      if (pad > 2) {
-        return -1;
-      }
-    } else if (
-      pad > 0 ||
-      !((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 /* + */ || c === 47) /* / */
-    ) {
+  let bare = data;
+  if (bare.length % 4 !== 0 || !BASE64.test(bare)) {
+    // Most attachments are one unbroken line, read in one scan; only a failed one is looked at again.
+    if (!WHITESPACE.test(data)) {
       return -1;
     }
-    n++;
+    bare = data.replace(WHITESPACE_RUNS, '');
+    if (bare.length % 4 !== 0 || !BASE64.test(bare)) {
+      return -1;
+    }
   }
-  if (n % 4 !== 0) {
-    return -1;
-  }
-  return (n / 4) * 3 - pad;
+  const pad = bare.endsWith('==') ? 2 : bare.endsWith('=') ? 1 : 0;
+  return (bare.length / 4) * 3 - pad;
 }
 
 /**
