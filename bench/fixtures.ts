@@ -86,6 +86,7 @@ export function prefetchFor(p: BenchPatient): Record<string, unknown> {
     serviceRequests: page('ServiceRequest'),
     diagnosticReports: page('DiagnosticReport'),
     questionnaireResponses: page('QuestionnaireResponse'),
+    documentReferences: page('DocumentReference'),
   };
 }
 

@@ -1,9 +1,22 @@
 import { Ajv } from 'ajv';
 import type { Coding } from 'fhir/r4.js';
 import type { Decision } from '../engine/decide.js';
+import { NOTE_UNREAD_REASONS, type NoteUnreadReason } from '../facts/note-texts.js';
 import { readProjectJson } from '../project-root.js';
 
 type ByDecision<T> = Readonly<Record<Decision, T>>;
+
+/** The words of the unread-notes sentence (SPEC §8.1), `detail.notesUnread`. */
+export interface UnreadNotesWording {
+  /** "1 note could not be read" */
+  readonly one: string;
+  /** "{{count}} notes could not be read" */
+  readonly many: string;
+  /** One phrase per reason, after its count: "in an unsupported format{{formats}}". */
+  readonly reasons: Readonly<Record<NoteUnreadReason, string>>;
+  /** Names of media types for the card ("application/pdf": "PDF"); "image/*" names every image type. */
+  readonly formats: Readonly<Record<string, string>>;
+}
 
 /** The card templates of cards/determination.json. */
 export interface CardTemplates {
@@ -30,6 +43,7 @@ export interface CardTemplates {
     readonly uncheckedNote: string;
     readonly noCoverage: string;
     readonly coverageUnreadable: string;
+    readonly notesUnread: UnreadNotesWording;
     readonly policy: string;
   };
   readonly links: readonly { readonly label: string; readonly url: string; readonly type: 'absolute' | 'smart' }[];
@@ -60,8 +74,20 @@ const schema = {
     summary: stringsOf([...decisions, 'no-indication', 'unchecked', 'or', 'more']),
     detail: {
       type: 'object',
-      required: ['decision', 'met', 'missing', 'missingSpan', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'policy'],
-      properties: { decision: stringsOf(decisions) },
+      required: ['decision', 'met', 'missing', 'missingSpan', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'notesUnread', 'policy'],
+      properties: {
+        decision: stringsOf(decisions),
+        notesUnread: {
+          type: 'object',
+          required: ['one', 'many', 'reasons', 'formats'],
+          properties: {
+            one: { type: 'string', minLength: 1 },
+            many: { type: 'string', minLength: 1 },
+            reasons: stringsOf(NOTE_UNREAD_REASONS),
+            formats: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+          },
+        },
+      },
     },
     links: { type: 'array', items: { type: 'object', required: ['label', 'url', 'type'] } },
     questionnaireLinks: stringsOf(['missing', 'full']),

@@ -3,8 +3,9 @@ import { decide, type Outcome } from '../engine/decide.js';
 import type { Truth } from '../engine/truth.js';
 import { extractFacts, type FactResult } from '../facts/extract-facts.js';
 import { parseFhirDate } from '../facts/fhir-dates.js';
+import { noteTextsOf, type NoteTexts } from '../facts/note-texts.js';
 import { referenceOf, type RecordIndex } from '../facts/record-index.js';
-import { SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
+import { CODED_SOURCE_TYPES, SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 
 /** A determination for one order: the decision, every fact behind it, and what could not be checked. */
@@ -20,8 +21,13 @@ export interface Determination {
   /** (fact, FHIR reference) pairs behind every true fact and every answered fact. */
   readonly evidence: readonly { readonly fact: string; readonly reference: string }[];
   readonly unchecked: readonly { readonly type: SourceType; readonly failure: SourceFailure }[];
-  /** No source could be read at all (SPEC §7: coverage is then indeterminate). */
+  /**
+   * No coded source could be read at all (SPEC §7: coverage is then indeterminate). The notes are an added
+   * source (SPEC §8.1): read or not, they neither cause nor prevent this.
+   */
   readonly noSourceReadable: boolean;
+  /** The texts of the patient's notes (SPEC §8.1), shared by every order of the request, and what was not read. */
+  readonly notes: NoteTexts;
 }
 
 /**
@@ -82,7 +88,8 @@ export function determine(
     satisfied: [...outcome.satisfiedCriteria, ...trueFacts],
     evidence: dedupeEvidence(evidence),
     unchecked,
-    noSourceReadable: unchecked.length === SOURCE_TYPES.length,
+    noSourceReadable: CODED_SOURCE_TYPES.every((type) => record.sources[type].failure !== undefined),
+    notes: noteTextsOf(index),
   };
 }
 

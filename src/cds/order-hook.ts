@@ -2,6 +2,7 @@ import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
 import type { FactResult } from '../facts/extract-facts.js';
 import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
+import { noteAttachmentReads } from '../fhir/note-attachments.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { Criterion } from '../engine/criterion.js';
@@ -49,7 +50,8 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     if (orders.length === 0) {
       return { response: { cards: [] }, decisions: [], fhirRequests: 0, unchecked: [] };
     }
-    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather);
+    // SPEC §8.1: note texts held in Binaries are read after the searches, under the same token and deadline.
+    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather, { followUps: [noteAttachmentReads] });
     const determinations = decideEach(orders, drafts, record, receivedAt);
     const coverage = chooseCoverage(record, receivedAt);
     const policyUrl = `${baseUrl}/policies/${loaded.policy.id}`;

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { CriterionTrace } from '../engine/evaluate.js';
 import type { Evidence } from '../facts/evidence-rules.js';
 import type { FactResult } from '../facts/extract-facts.js';
+import { NOTE_LIMITS, type NoteLimits } from '../facts/note-plan.js';
+import { NOTE_UNREAD_REASONS, type NoteTexts } from '../facts/note-texts.js';
 import { FAILURE_LABEL, SOURCE_LABEL } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import { policyLookup } from '../policy/policy-lookup.js';
 import type { FactDefinition } from '../policy/policy-types.js';
-import { fill, type CardTemplates } from './card-templates.js';
+import { fill, type CardTemplates, type UnreadNotesWording } from './card-templates.js';
 import type { Questionnaire } from 'fhir/r4.js';
 import type { Card, DeterminationExtension, Suggestion } from './cds-types.js';
 import type { Determination } from './determine.js';
@@ -86,6 +88,41 @@ function criteriaWith(node: CriterionTrace, value: CriterionTrace['value'], pref
     }
   }
   return into;
+}
+
+function formatName(media: string, names: Readonly<Record<string, string>>): string {
+  return names[media] ?? names[`${media.slice(0, media.indexOf('/') + 1)}*`] ?? md(media);
+}
+
+/**
+ * SPEC §8.1: the card says how many notes could not be read and why, e.g. "2 notes could not be read: 1 in
+ * an unsupported format (PDF), 1 held on another server." Nothing when every note was read. A failed notes
+ * search is not counted here: the card names it among the sources that could not be checked.
+ * @param notes - what the selection of note texts left unread
+ * @param wording - the card's words (cards/determination.json `detail.notesUnread`)
+ * @param limits - the limits the over-limit phrase names
+ */
+export function unreadNotesSentence(notes: Pick<NoteTexts, 'unread' | 'unsupportedFormats'>, wording: UnreadNotesWording, limits: NoteLimits = NOTE_LIMITS): string | undefined {
+  let total = 0;
+  const parts: string[] = [];
+  for (const reason of NOTE_UNREAD_REASONS) {
+    const count = notes.unread[reason] ?? 0;
+    if (count === 0) {
+      continue;
+    }
+    total += count;
+    const names = reason === 'unsupported-format' ? [...new Set(notes.unsupportedFormats.map((f) => formatName(f, wording.formats)))] : [];
+    const phrase = fill(wording.reasons[reason], {
+      formats: names.length > 0 ? ` (${names.join(', ')})` : '',
+      texts: limits.texts.toLocaleString('en-US'),
+      characters: limits.characters.toLocaleString('en-US'),
+    });
+    parts.push(`${count} ${phrase}`);
+  }
+  if (total === 0) {
+    return undefined;
+  }
+  return `${fill(total === 1 ? wording.one : wording.many, { count: String(total) })}: ${parts.join(', ')}.`;
 }
 
 interface FixedParts {
@@ -285,6 +322,10 @@ export class CardRenderer {
       sections.push(`**${t.answers}**\n\n${lines.join('\n')}`);
     }
 
+    const notesUnread = unreadNotesSentence(det.notes, t.notesUnread);
+    if (notesUnread !== undefined) {
+      sections.push(notesUnread);
+    }
     if (det.unchecked.length > 0) {
       const lines = det.unchecked.map((u) => `- ${SOURCE_LABEL[u.type]}: ${FAILURE_LABEL[u.failure]}`);
       sections.push(`**${t.unchecked}**\n\n${lines.join('\n')}\n\n${t.uncheckedNote}`);

@@ -65,11 +65,15 @@ function capabilityStatement(): Record<string, unknown> {
     rest: [
       {
         mode: 'server',
-        resource: ['Patient', 'Practitioner', 'Questionnaire', ...SOURCE_TYPES.filter((t) => t !== 'Patient')].map((type) => ({
-          type,
-          interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }],
-          searchParam: type === 'Patient' ? [{ name: '_id', type: 'token' }] : [{ name: 'patient', type: 'reference' }],
-        })),
+        resource: [
+          ...['Patient', 'Practitioner', 'Questionnaire', ...SOURCE_TYPES.filter((t) => t !== 'Patient')].map((type) => ({
+            type,
+            interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }],
+            searchParam: type === 'Patient' ? [{ name: '_id', type: 'token' }] : [{ name: 'patient', type: 'reference' }],
+          })),
+          // Note texts held apart from their DocumentReference (SPEC §8.1) are read by id only.
+          { type: 'Binary', interaction: [{ code: 'read' }, { code: 'create' }, { code: 'update' }] },
+        ],
       },
     ],
   };

@@ -1,5 +1,5 @@
 import type { CodeableConcept, Condition, Resource } from 'fhir/r4.js';
-import { SOURCE_TYPES, type PatientRecord, type ResourceOf, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
+import { CODED_SOURCE_TYPES, type PatientRecord, type ResourceOf, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import { parseFhirDate, type FhirDate } from './fhir-dates.js';
 
 /** A record that counts, with its reference and its date per SPEC §2 Dates. */
@@ -49,8 +49,20 @@ function observationDate(o: ResourceOf['Observation']): FhirDate | undefined {
   );
 }
 
-function reportDate(r: ResourceOf['DiagnosticReport']): FhirDate | undefined {
+/** SPEC §2 Dates: a report's date is effectiveDateTime, else effectivePeriod.start, else issued. */
+export function reportDate(r: ResourceOf['DiagnosticReport']): FhirDate | undefined {
   return parseFhirDate(r.effectiveDateTime) ?? parseFhirDate(r.effectivePeriod?.start) ?? parseFhirDate(r.issued);
+}
+
+/** SPEC §8.1: a note counts when its `status` is `current` or absent and its `docStatus` is not `entered-in-error`. */
+export function documentCounts(d: ResourceOf['DocumentReference']): boolean {
+  const status = statusOf(d);
+  return (status === undefined || status === 'current') && statusOf({ status: d.docStatus }) !== 'entered-in-error';
+}
+
+/** SPEC §8.1: a note's text is dated by `context.period.start`, else `date`. */
+export function documentDate(d: ResourceOf['DocumentReference']): FhirDate | undefined {
+  return parseFhirDate(d.context?.period?.start) ?? parseFhirDate(d.date);
 }
 
 /**
@@ -102,14 +114,19 @@ export class RecordIndex {
   readonly serviceRequests: readonly ResourceOf['ServiceRequest'][];
   readonly reports: readonly Dated<ResourceOf['DiagnosticReport']>[];
   readonly questionnaireResponses: readonly ResourceOf['QuestionnaireResponse'][];
+  /** Counted notes (SPEC §8.1: status current or absent, docStatus not entered-in-error), dated by their text. */
+  readonly documents: readonly Dated<ResourceOf['DocumentReference']>[];
   readonly patient: ResourceOf['Patient'] | undefined;
-  /** Every source was read whole: no fact can be unknown for want of data. */
+  /**
+   * Every coded source was read whole: no fact can be unknown for want of data. The notes are not among
+   * them (SPEC §8.1: an unread note makes no fact unknown), so a failed notes query leaves this true.
+   */
   readonly complete: boolean;
 
   /**
    * @param record - the gathered patient record
    */
-  constructor(private readonly record: PatientRecord) {
+  constructor(readonly record: PatientRecord) {
     const s = record.sources;
     this.conditions = datedWhere(s.Condition.resources, conditionCounts, conditionDate);
     this.observations = datedWhere(s.Observation.resources, (o) => OBSERVATION_STATUSES.has(statusOf(o) ?? ''), observationDate);
@@ -119,8 +136,9 @@ export class RecordIndex {
     this.serviceRequests = s.ServiceRequest.resources.filter(notEnteredInError);
     this.reports = datedWhere(s.DiagnosticReport.resources, notEnteredInError, reportDate);
     this.questionnaireResponses = s.QuestionnaireResponse.resources.filter(notEnteredInError);
+    this.documents = datedWhere(s.DocumentReference.resources, documentCounts, documentDate);
     this.patient = s.Patient.resources[0];
-    this.complete = SOURCE_TYPES.every((type) => s[type].failure === undefined);
+    this.complete = CODED_SOURCE_TYPES.every((type) => s[type].failure === undefined);
   }
 
   /** Why a source could not be (fully) read, if it could not. */

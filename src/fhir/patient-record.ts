@@ -3,6 +3,7 @@ import type {
   Condition,
   Coverage,
   DiagnosticReport,
+  DocumentReference,
   ImagingStudy,
   MedicationRequest,
   Observation,
@@ -24,9 +25,18 @@ export const SOURCE_TYPES = [
   'ServiceRequest',
   'DiagnosticReport',
   'QuestionnaireResponse',
+  'DocumentReference',
 ] as const;
 
 export type SourceType = (typeof SOURCE_TYPES)[number];
+
+/**
+ * The sources coded facts are read from (SPEC §2–§4). The clinical notes (SPEC §8.1) are an added source:
+ * an unread note makes no fact unknown, so a failed notes query never counts against these.
+ */
+export const CODED_SOURCE_TYPES: readonly Exclude<SourceType, 'DocumentReference'>[] = SOURCE_TYPES.filter(
+  (t): t is Exclude<SourceType, 'DocumentReference'> => t !== 'DocumentReference',
+);
 
 export interface ResourceOf {
   Patient: Patient;
@@ -39,6 +49,7 @@ export interface ResourceOf {
   ServiceRequest: ServiceRequest;
   DiagnosticReport: DiagnosticReport;
   QuestionnaireResponse: QuestionnaireResponse;
+  DocumentReference: DocumentReference;
 }
 
 /** Why a source could not be read; no PHI, safe for logs and cards. */
@@ -74,7 +85,8 @@ export interface PatientRecord {
   readonly sources: Sources;
   /**
    * Resources the record's resources refer to, by "Type/id" (or by the URL they were read from): what an
-   * `_include` brought along, or what a follow-up read fetched (payer Organizations, Medications, Binaries).
+   * `_include` brought along, or what a follow-up read fetched (payer Organizations, Medications, the Binaries
+   * holding note texts, keyed by the attachment's `url` as written).
    */
   readonly related: ReadonlyMap<string, Resource>;
   /** References a follow-up read could not fetch, and why. */
@@ -95,6 +107,7 @@ export const SOURCE_LABEL: Readonly<Record<SourceType, string>> = {
   ServiceRequest: 'other orders and referrals',
   DiagnosticReport: 'diagnostic reports',
   QuestionnaireResponse: "the clinician's documented answers",
+  DocumentReference: 'clinical notes',
 };
 
 /** Plain reason for a failure, for the card. */
@@ -125,5 +138,6 @@ export function emptySources(): { -readonly [T in SourceType]: Source<T> } {
     ServiceRequest: { type: 'ServiceRequest', resources: [] },
     DiagnosticReport: { type: 'DiagnosticReport', resources: [] },
     QuestionnaireResponse: { type: 'QuestionnaireResponse', resources: [] },
+    DocumentReference: { type: 'DocumentReference', resources: [] },
   };
 }

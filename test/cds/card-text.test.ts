@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { pruneEmpty } from '../../src/cds/coverage-information.js';
-import { md } from '../../src/cds/render-card.js';
+import { loadCardTemplates } from '../../src/cds/card-templates.js';
+import { md, unreadNotesSentence } from '../../src/cds/render-card.js';
 
 /** Escape every markdown character and fold whitespace: what md must do to any text from the record. */
 const rewrite = (text: string): string => text.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\s+/g, ' ').trim();
@@ -64,5 +65,34 @@ describe('the order copied into the CRD coverage-information action', () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+});
+
+describe('the sentence on the card about notes that could not be read (SPEC §8.1)', () => {
+  const wording = loadCardTemplates().detail.notesUnread;
+
+  it('says nothing when every note was read', () => {
+    expect(unreadNotesSentence({ unread: {}, unsupportedFormats: [] }, wording)).toBeUndefined();
+  });
+
+  it('counts the notes, then each reason with its count, naming the formats', () => {
+    expect(unreadNotesSentence({ unread: { 'unsupported-format': 1, 'other-host': 1 }, unsupportedFormats: ['application/pdf'] }, wording)).toBe(
+      '2 notes could not be read: 1 in an unsupported format (PDF), 1 held on another server.',
+    );
+  });
+
+  it('names a single unread note in the singular', () => {
+    expect(unreadNotesSentence({ unread: { 'fetch-failed': 1 }, unsupportedFormats: [] }, wording)).toBe("1 note could not be read: 1 not retrieved from the EHR's FHIR server.");
+  });
+
+  it('names the limits a note was left out past', () => {
+    expect(unreadNotesSentence({ unread: { 'over-limit': 900 }, unsupportedFormats: [] }, wording)).toBe(
+      '900 notes could not be read: 900 past the limit of 100 texts or 2,000,000 characters read per request.',
+    );
+  });
+
+  it('names any image as an image, once, and shows an unknown format as written, escaped', () => {
+    const sentence = unreadNotesSentence({ unread: { 'unsupported-format': 3, undecodable: 1 }, unsupportedFormats: ['image/jpeg', 'image/png', 'application/x_scan'] }, wording);
+    expect(sentence).toBe('4 notes could not be read: 3 in an unsupported format (image, application/x\\_scan), 1 not validly encoded.');
   });
 });

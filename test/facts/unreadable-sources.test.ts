@@ -1,4 +1,10 @@
+import { determine } from '../../src/cds/determine.js';
+import { draftServiceRequests } from '../../src/cds/scope.js';
+import { RecordIndex } from '../../src/facts/record-index.js';
+import { loadPolicy } from '../../src/policy/load-policy.js';
 import { condition, decideFor, daysAgo, fact, procedure, temperature } from '../support/clinical.js';
+import { recordOf } from '../support/record.js';
+import { loadScenarios } from '../support/scenarios.js';
 
 const backPain = condition('M54.50', { onset: daysAgo(90) });
 
@@ -32,5 +38,41 @@ describe('a source that could not be read (SPEC §2 Unreadable sources)', () => 
     const det = decideFor({ unreadable: all });
     expect(det.noSourceReadable).toBe(true);
     expect(det.outcome.decision).toBe('documentation-needed');
+  });
+});
+
+describe('the clinical notes are an added source (SPEC §8.1: an unread note makes no fact unknown)', () => {
+  const loaded = loadPolicy();
+  const now = new Date();
+
+  test('when the notes query failed, the coded record is still read whole', () => {
+    const index = new RecordIndex(recordOf({ resourceType: 'Patient', id: 'pat' }, [], { DocumentReference: 'timeout' }));
+    expect(index.complete).toBe(true);
+    expect(index.failure('DocumentReference')).toBe('timeout');
+  });
+
+  test.each(loadScenarios(now).filter((s) => s.expect.cards !== 0).map((s) => [`${s.id}: ${s.title}`, s] as const))(
+    'a failed notes query leaves every fact, its evidence and its unread sources as they were: %s',
+    (_name, scenario) => {
+      const orders = draftServiceRequests(scenario.draftOrders.map((resource) => ({ resource })));
+      const decideWith = (failure?: 'server-error'): ReturnType<typeof determine> => {
+        const record = recordOf(scenario.patient, scenario.resources, failure ? { DocumentReference: failure } : {});
+        return determine(loaded, record, new RecordIndex(record), orders[0]!, orders, now.getTime());
+      };
+      const read = decideWith();
+      const failed = decideWith('server-error');
+      expect([...failed.facts.values()]).toEqual([...read.facts.values()]);
+      expect(failed.outcome.decision).toBe(read.outcome.decision);
+      expect(failed.unchecked).toEqual([{ type: 'DocumentReference', failure: 'server-error' }]);
+    },
+  );
+
+  test('with every coded source unreadable and the notes read, nothing could be checked: coverage stays indeterminate', () => {
+    const coded = { Patient: 'timeout', Coverage: 'timeout', Condition: 'timeout', Observation: 'timeout', ImagingStudy: 'timeout', Procedure: 'timeout', MedicationRequest: 'timeout', ServiceRequest: 'timeout', DiagnosticReport: 'timeout', QuestionnaireResponse: 'timeout' } as const;
+    expect(decideFor({ unreadable: coded }).noSourceReadable).toBe(true);
+  });
+
+  test('with only the notes unreadable, the coded record was read: not a technical failure', () => {
+    expect(decideFor({ unreadable: { DocumentReference: 'timeout' } }).noSourceReadable).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { testApp } from '../support/service.js';
 
 const app = testApp();
 const SERVICE = '/cds-services/cohere-lumbar-mri';
-const KEYS = ['patient', 'coverage', 'conditions', 'observations', 'imagingStudies', 'procedures', 'medicationRequests', 'serviceRequests', 'diagnosticReports', 'questionnaireResponses'];
+const KEYS = ['patient', 'coverage', 'conditions', 'observations', 'imagingStudies', 'procedures', 'medicationRequests', 'serviceRequests', 'diagnosticReports', 'questionnaireResponses', 'documentReferences'];
 
 function searchset(resources: unknown[]): Record<string, unknown> {
   return { resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) };
@@ -18,6 +18,7 @@ function prefetchOf(resources: Resource[]): Record<string, unknown> {
   const byKey: Record<string, string> = {
     Coverage: 'coverage', Condition: 'conditions', Observation: 'observations', ImagingStudy: 'imagingStudies', Procedure: 'procedures',
     MedicationRequest: 'medicationRequests', ServiceRequest: 'serviceRequests', DiagnosticReport: 'diagnosticReports', QuestionnaireResponse: 'questionnaireResponses',
+    DocumentReference: 'documentReferences',
   };
   const prefetch: Record<string, unknown> = { patient: { resourceType: 'Patient', id: 'pat', birthDate: '1960-01-01' } };
   for (const key of KEYS.slice(1)) {
@@ -40,9 +41,17 @@ describe('the hook never throws and never answers 5xx, whatever JSON it is sent 
   });
 
   test('well-formed calls with arbitrary prefetch contents get 200 with a valid response, or a 4xx', async () => {
+    const attachmentLike = fc.record(
+      {
+        contentType: fc.oneof(fc.constantFrom('text/plain', 'text/html; charset=utf-8', 'application/pdf'), fc.jsonValue()),
+        data: fc.oneof(fc.string(), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64')), fc.jsonValue()),
+        url: fc.oneof(fc.constantFrom('Binary/1', '#b', 'http://other.example/Binary/1', '//x'), fc.string(), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
     const resourceLike = fc.record(
       {
-        resourceType: fc.constantFrom('Condition', 'Observation', 'Procedure', 'MedicationRequest', 'ImagingStudy', 'DiagnosticReport', 'ServiceRequest', 'QuestionnaireResponse', 'Coverage', 'Bundle'),
+        resourceType: fc.constantFrom('Condition', 'Observation', 'Procedure', 'MedicationRequest', 'ImagingStudy', 'DiagnosticReport', 'ServiceRequest', 'QuestionnaireResponse', 'Coverage', 'DocumentReference', 'Bundle'),
         id: fc.string(),
         status: fc.oneof(fc.string(), fc.jsonValue()),
         subject: fc.oneof(fc.constant({ reference: 'Patient/pat' }), fc.jsonValue()),
@@ -53,6 +62,13 @@ describe('the hook never throws and never answers 5xx, whatever JSON it is sent 
         performedPeriod: fc.jsonValue(),
         item: fc.jsonValue(),
         entry: fc.jsonValue(),
+        // Notes and narrative reports (SPEC §8.1): attachments of any shape, data of any text.
+        content: fc.oneof(fc.array(fc.record({ attachment: attachmentLike })), fc.jsonValue()),
+        presentedForm: fc.oneof(fc.array(attachmentLike), fc.jsonValue()),
+        conclusion: fc.oneof(fc.string(), fc.jsonValue()),
+        docStatus: fc.oneof(fc.constantFrom('final', 'entered-in-error'), fc.jsonValue()),
+        date: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.jsonValue()),
+        contained: fc.jsonValue(),
       },
       { requiredKeys: ['resourceType'] },
     );

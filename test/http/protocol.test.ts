@@ -28,6 +28,7 @@ function prefetchWith(resources: unknown[]): Record<string, unknown> {
     serviceRequests: null,
     diagnosticReports: null,
     questionnaireResponses: null,
+    documentReferences: null,
   };
 }
 
@@ -39,7 +40,7 @@ describe('discovery (CDS Hooks §Discovery)', () => {
     expect(services.map((s) => `${s.id}:${s.hook}`).sort()).toEqual(['cohere-lumbar-mri:order-select', 'cohere-lumbar-mri:order-sign']);
     for (const s of services) {
       expect(Object.keys(s.prefetch).sort()).toEqual(
-        ['conditions', 'coverage', 'diagnosticReports', 'imagingStudies', 'medicationRequests', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
+        ['conditions', 'coverage', 'diagnosticReports', 'documentReferences', 'imagingStudies', 'medicationRequests', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
       );
       for (const template of Object.values(s.prefetch)) {
         // Restricted to the patient, inside the CDS Hooks query subset.
