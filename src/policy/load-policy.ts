@@ -82,7 +82,12 @@ const valueSetsSchema = {
       additionalProperties: {
         type: 'object',
         required: ['url', 'match', 'label'],
-        properties: { url: { type: 'string' }, match: { enum: ['icd10-prefix', 'exact'] }, label: { type: 'string' } },
+        properties: {
+          url: { type: 'string' },
+          aliases: { type: 'array', items: { type: 'string', minLength: 1 } },
+          match: { enum: ['icd10-prefix', 'exact'] },
+          label: { type: 'string' },
+        },
       },
     },
     valueSets: {
