@@ -2,6 +2,7 @@ import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
 import type { FactResult } from '../facts/extract-facts.js';
 import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
+import { medicationReads } from '../fhir/medication-follow-up.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { Criterion } from '../engine/criterion.js';
@@ -49,7 +50,8 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     if (orders.length === 0) {
       return { response: { cards: [] }, decisions: [], fhirRequests: 0, unchecked: [] };
     }
-    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather);
+    // Prescriptions that name their medication by reference: the Medication is read after the searches (SPEC §4.1).
+    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather, { followUps: [medicationReads] });
     const determinations = decideEach(orders, drafts, record, receivedAt);
     const coverage = chooseCoverage(record, receivedAt);
     const policyUrl = `${baseUrl}/policies/${loaded.policy.id}`;

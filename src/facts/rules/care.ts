@@ -84,23 +84,6 @@ export function prescriptionEnd(m: MedicationRequest, status: string, start: num
   return start + (supply ?? 0);
 }
 
-function medicationTexts(m: MedicationRequest): string[] {
-  const concept = m.medicationCodeableConcept;
-  const texts: string[] = [];
-  if (typeof concept?.text === 'string') {
-    texts.push(concept.text);
-  }
-  for (const c of Array.isArray(concept?.coding) ? concept.coding : []) {
-    if (typeof c?.display === 'string') {
-      texts.push(c.display);
-    }
-  }
-  if (typeof m.medicationReference?.display === 'string') {
-    texts.push(m.medicationReference.display);
-  }
-  return texts;
-}
-
 /**
  * Conservative-care records with their start and end (SPEC §4.1): a Procedure over its performedPeriod
  * (an in-progress one without an end ends now) or the single day of performedDateTime; a MedicationRequest
@@ -125,13 +108,19 @@ export function careRecords(def: CareDefinition, ctx: RuleContext): CareRecord[]
     if (!start || !def.medicationStatuses.includes(status)) {
       continue;
     }
-    const coding = ctx.valueSets.conceptIn(def.medications, m.medicationCodeableConcept);
-    const ingredient = coding ? undefined : ctx.valueSets.nameIn(def.medications, medicationTexts(m));
+    // The medication as coded on the prescription, or on the Medication it refers to: the same test either way.
+    const prescribed = ctx.index.prescribed(m);
+    if (prescribed.kind !== 'medication') {
+      continue;
+    }
+    const { concept, texts } = prescribed;
+    const coding = ctx.valueSets.conceptIn(def.medications, concept);
+    const ingredient = coding ? undefined : ctx.valueSets.nameIn(def.medications, texts);
     if (!coding && !ingredient) {
       continue;
     }
     const end = prescriptionEnd(m, status, start.start, ctx.now);
-    const what = coding ? displayOf(coding, m.medicationCodeableConcept) : (medicationTexts(m)[0] ?? String(ingredient));
+    const what = coding ? displayOf(coding, concept) : (texts[0] ?? String(ingredient));
     records.push({
       reference: referenceOf(m),
       what,
