@@ -47,7 +47,8 @@ export function drainOnSignal(server: Server, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
     void drain(server).then(() => {
-      logger.flush?.();
+      // Writes out the last batch and stops the periodic flush.
+      logger.close?.();
       process.exit(0);
     });
   };
