@@ -143,8 +143,14 @@ describe('suggestions where they help the clinician act', () => {
     const s = card.suggestions[0];
     expect(s.isRecommended).toBe(true);
     expect(s.actions.map((a: { type: string }) => a.type)).toEqual(['delete', 'create']);
+    // CDS Hooks 2.0.1 §Action: a delete SHOULD give resourceId; the order itself rides along as `resource` (an
+    // object, which the spec permits), where the Da Vinci CRD request generator looks for the target.
     expect(s.actions[0].resourceId).toBe(`ServiceRequest/${spectro.id ?? ''}`);
+    expect(s.actions[0].resource).toMatchObject({ resourceType: 'ServiceRequest', id: spectro.id, code: spectro.code });
+    expect(`${s.actions[0].resource.resourceType}/${s.actions[0].resource.id}`).toBe(s.actions[0].resourceId);
     expect(s.actions[1].resource.code.coding[0].code).toBe('72148');
+    expect(s.actions[1].resource.id).not.toBe(spectro.id);
+    expect(s.actions[1].resourceId).toBeUndefined();
     expect(s.actions.every((a: { description?: string }) => typeof a.description === 'string')).toBe(true);
   });
 
