@@ -90,14 +90,17 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     // The producers keep a small copy of what they need, not the determination: a thousand entries may be
     // held, and a determination holds the order, the trace and every piece of evidence.
     const facts = compactFacts(d.facts);
-    deps.questionnaires.put(id, () => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, facts }));
-    deps.questionnaires.put(`${id}-full`, () =>
-      buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
-        id: `${id}-full`,
-        title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
-        facts,
-        prefill: true,
-      }),
+    // What the record holds goes only into the view for the EHR's authenticated client (issue #12).
+    deps.questionnaires.put(id, (view) => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, ...(view === 'with-record' ? { facts } : {}) }));
+    deps.questionnaires.put(`${id}-full`, (view) =>
+      buildQuestionnaire(
+        loaded.policy,
+        baseUrl,
+        askableFacts(loaded.policy),
+        view === 'with-record'
+          ? { id: `${id}-full`, title: `${loaded.policy.service}: every criterion, pre-answered from the record`, facts, prefill: true }
+          : { id: `${id}-full`, title: `${loaded.policy.service}: every criterion of the policy` },
+      ),
     );
     return buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, help: false });
   }
