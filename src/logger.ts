@@ -40,13 +40,14 @@ export interface Logger {
   error(fields: LogFields, msg: string): void;
   /** Writes out anything buffered (before exit). */
   flush?(): void;
-  /** Writes out anything buffered and stops the periodic flush (at shutdown). */
+  /** Writes out anything buffered, synchronously when it can, and stops the periodic flush (at shutdown). */
   close?(): void;
 }
 
 /** A destination that batches writes and can be told to write them out (pino's SonicBoom). */
 interface FlushableDestination extends DestinationStream {
   flush(): void;
+  flushSync?(): void;
 }
 
 function isFlushable(d: DestinationStream): d is FlushableDestination {
@@ -114,7 +115,17 @@ export function createLogger(level = 'info', destination: DestinationStream = ba
     flush,
     close: () => {
       clearInterval(timer);
-      flush();
+      waiting = false;
+      // The process exits next: write the last batch now, not on a later turn of the event loop.
+      if (isFlushable(destination) && destination.flushSync) {
+        try {
+          destination.flushSync();
+          return;
+        } catch {
+          // Not open yet, or a write in progress: the asynchronous flush below is the best left to do.
+        }
+      }
+      logger.flush();
     },
   };
 }

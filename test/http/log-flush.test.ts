@@ -56,3 +56,11 @@ test('a line logged after a quiet spell also arrives within about a second', asy
   expect(await arrival(file, 'late line', 3_000)).toBeLessThan(1_500);
   logger.close?.();
 });
+
+test('closing at shutdown writes the last lines at once, before the process exits', async () => {
+  const file = join(dir, 'shutdown.log');
+  const logger = createLogger('info', await opened(file), 60_000);
+  logger.info({ event: 'shutdown' }, 'SIGTERM: draining in-flight requests');
+  logger.close?.();
+  expect(readFileSync(file, 'utf8')).toContain('draining in-flight requests');
+});
