@@ -167,7 +167,8 @@ export function createApp(deps: AppDeps): express.Express {
     const q = await questionnaireFor(req);
     res.vary('Accept');
     if (prefersHtml(req)) {
-      sendPage(res, questionnaireFormPage(q, `${baseUrl(req)}/Questionnaire/${encodeURIComponent(q.id ?? '')}/response`));
+      // Relative: the form goes back to the origin the page came from, whatever CDS_PUBLIC_URL says (form-action 'self').
+      sendPage(res, questionnaireFormPage(q, `${encodeURIComponent(String(req.params.id))}/response`));
       return;
     }
     res.type('application/fhir+json').send(JSON.stringify(q));
