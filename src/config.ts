@@ -48,6 +48,12 @@ export interface Config {
   readonly audienceBase: string;
   /** CDS_CORS_ORIGINS: comma-separated origins allowed by CORS, or * (default: trust rests on the JWT). */
   readonly corsOrigins: '*' | readonly string[];
+  /**
+   * Plain http is refused where a token or a key travels: a hook call's `fhirServer` (400) and a trusted
+   * client's `jku` (the service does not start). On when NODE_ENV=production, unless CDS_ALLOW_INSECURE_HTTP=on
+   * (a closed network where http is acceptable).
+   */
+  readonly requireHttps: boolean;
 }
 
 /** A configuration value is wrong; the service refuses to start rather than run misconfigured. */
@@ -105,6 +111,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`CDS_JWT_ALGORITHMS: ${alg} is not an asymmetric JWS algorithm (none and HMAC are never accepted)`);
     }
   }
+  const insecure = (env.CDS_ALLOW_INSECURE_HTTP ?? '').toLowerCase();
+  if (!['', 'on', 'off'].includes(insecure)) {
+    throw new ConfigError('CDS_ALLOW_INSECURE_HTTP must be on or off');
+  }
+  const requireHttps = env.NODE_ENV === 'production' && insecure !== 'on';
+  if (requireHttps) {
+    // Keys fetched over http can be swapped on the way: every client token would then verify (issue #12).
+    const plain = trustedClients.find((c) => !/^https:\/\//i.test(c.jku));
+    if (plain) {
+      throw new ConfigError(
+        `CDS_TRUSTED_CLIENTS: the jku of ${plain.iss.slice(0, 200)} is plain http; in production keys are fetched only over https (CDS_ALLOW_INSECURE_HTTP=on allows http on a closed network)`,
+      );
+    }
+  }
   const cors = (env.CDS_CORS_ORIGINS ?? '*').trim();
   return {
     port,
@@ -121,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxPages: integer(env, 'CDS_FHIR_MAX_PAGES', 100, 1, 10000),
     bodyLimit: env.CDS_BODY_LIMIT || '5mb',
     mirrorSystemActions: (env.CDS_MIRROR_SYSTEM_ACTIONS ?? '').toLowerCase() === 'on',
+    requireHttps,
   };
 }
 

@@ -40,14 +40,40 @@ export interface Logger {
   error(fields: LogFields, msg: string): void;
   /** Writes out anything buffered (before exit). */
   flush?(): void;
+  /** Writes out anything buffered, synchronously when it can, and stops the periodic flush (at shutdown). */
+  close?(): void;
+}
+
+/** A destination that batches writes and can be told to write them out (pino's SonicBoom). */
+interface FlushableDestination extends DestinationStream {
+  flush(): void;
+  flushSync?(): void;
+}
+
+function isFlushable(d: DestinationStream): d is FlushableDestination {
+  return typeof (d as Partial<FlushableDestination>).flush === 'function';
+}
+
+/** How often batched log lines are written out at the latest (issue #12: demo lines arrived minutes late). */
+export const LOG_FLUSH_MS = 1_000;
+
+/**
+ * Where log lines go by default: standard output (or a file), written in batches of 4 KB off the request path.
+ * @param dest - a file descriptor (1: standard output) or a file path
+ */
+export function batchedDestination(dest: number | string = 1): DestinationStream {
+  return pino.destination({ dest, sync: false, minLength: 4096 });
 }
 
 /**
- * A pino logger writing one JSON line per entry. Redaction is a second guard behind LogFields.
+ * A pino logger writing one JSON line per entry. Redaction is a second guard behind LogFields. A batching
+ * destination is flushed at least every `LOG_FLUSH_MS` while lines are waiting, so that a quiet service's last
+ * lines do not sit in the batch until 4 KB more arrive; the timer does not keep the process alive.
  * @param level - pino level
- * @param destination - where to write (tests capture it)
+ * @param destination - where to write (tests capture it); by default batched standard output
+ * @param flushEveryMs - the longest a line waits in a batch
  */
-export function createLogger(level = 'info', destination?: DestinationStream): Logger {
+export function createLogger(level = 'info', destination: DestinationStream = batchedDestination(), flushEveryMs = LOG_FLUSH_MS): Logger {
   const options = {
     level,
     base: { service: 'necessity' },
@@ -55,13 +81,52 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
     redact: { paths: ['authorization', 'access_token', '*.authorization', '*.access_token', 'body', 'prefetch'], censor: '[redacted]' },
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  // Standard output is written in 4 KB batches off the request path; flushed at shutdown.
-  const logger = pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  const logger = pino(options, destination);
+  let waiting = false;
+  const flush = (): void => {
+    waiting = false;
+    logger.flush();
+  };
+  // Only a batching destination needs the timer, and it flushes only when something was logged since.
+  const timer = isFlushable(destination)
+    ? setInterval(() => {
+        if (waiting) {
+          flush();
+        }
+      }, flushEveryMs)
+    : undefined;
+  timer?.unref();
+  const logged = (): void => {
+    waiting = true;
+  };
   return {
-    info: (fields, msg) => logger.info(fields, msg),
-    warn: (fields, msg) => logger.warn(fields, msg),
-    error: (fields, msg) => logger.error(fields, msg),
-    flush: () => logger.flush(),
+    info: (fields, msg) => {
+      logger.info(fields, msg);
+      logged();
+    },
+    warn: (fields, msg) => {
+      logger.warn(fields, msg);
+      logged();
+    },
+    error: (fields, msg) => {
+      logger.error(fields, msg);
+      logged();
+    },
+    flush,
+    close: () => {
+      clearInterval(timer);
+      waiting = false;
+      // The process exits next: write the last batch now, not on a later turn of the event loop.
+      if (isFlushable(destination) && destination.flushSync) {
+        try {
+          destination.flushSync();
+          return;
+        } catch {
+          // Not open yet, or a write in progress: the asynchronous flush below is the best left to do.
+        }
+      }
+      logger.flush();
+    },
   };
 }
 

@@ -47,7 +47,8 @@ export function drainOnSignal(server: Server, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
     void drain(server).then(() => {
-      logger.flush?.();
+      // Writes out the last batch and stops the periodic flush.
+      logger.close?.();
       process.exit(0);
     });
   };
@@ -63,7 +64,7 @@ if (isMain) {
   } catch (error) {
     const early = createLogger();
     early.error({ event: 'startup-failed', errorName: 'ConfigError' }, error instanceof Error ? error.message : 'invalid configuration');
-    early.flush?.();
+    early.close?.();
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
@@ -80,7 +81,7 @@ if (isMain) {
     })
     .catch((error: unknown) => {
       logger.error({ event: 'startup-failed', errorName: error instanceof Error ? error.name : typeof error }, error instanceof Error ? error.message : 'start failed');
-      logger.flush?.();
+      logger.close?.();
       process.exit(1);
     });
 }

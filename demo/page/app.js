@@ -166,7 +166,8 @@ async function sendFeedback(service, item, note) {
 async function showQuestionnaire(service, card, note) {
   const link = (card.links ?? []).find((l) => /still needed/.test(l.label));
   if (!link) return;
-  const q = await getJson(new URL(link.url).pathname);
+  // As a FHIR client: the same link opened in a browser is a page (the service negotiates on Accept).
+  const q = await getJson(new URL(link.url).pathname, { headers: { accept: 'application/fhir+json' } });
   const form = el('form', { class: 'questionnaire', 'aria-labelledby': 'q-title' });
   form.append(el('h3', { id: 'q-title' }, q.title));
   for (const group of q.item ?? []) {

@@ -1,5 +1,5 @@
 // A small renderer for the markdown subset the cards use (GitHub-flavoured: paragraphs, bold, code spans,
-// links, nested lists, task lists, backslash escapes). Everything is HTML-escaped first; links must be http(s).
+// links, nested lists, backslash escapes). Everything is HTML-escaped first; links must be http(s).
 
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -33,7 +33,7 @@ export function renderMarkdown(markdown) {
     }
   };
   for (const line of markdown.split('\n')) {
-    const item = /^(\s*)- (\[[ xX]\] )?(.*)$/.exec(line);
+    const item = /^(\s*)- (.*)$/.exec(line);
     if (item) {
       flushParagraph();
       const depth = Math.floor(item[1].length / 2) + 1;
@@ -46,14 +46,7 @@ export function renderMarkdown(markdown) {
         closeLists(depth);
         html.push('</li><li>');
       }
-      const task = item[2];
-      if (task) {
-        const checked = /x/i.test(task) ? ' checked' : '';
-        html[html.length - 1] = html[html.length - 1].replace(/<li>$/, '<li class="task">');
-        html.push(`<label><input type="checkbox" disabled${checked}> ${inline(item[3])}</label>`);
-      } else {
-        html.push(inline(item[3]));
-      }
+      html.push(inline(item[2]));
     } else if (line.trim() === '') {
       flushParagraph();
       closeLists(0);

@@ -33,6 +33,8 @@ export interface CardTemplates {
     readonly met: string;
     readonly missing: string;
     readonly missingSpan: string;
+    /** The measured span beside a fact that holds ("documented: 35 days, …"). */
+    readonly span: string;
     readonly nonIndication: string;
     readonly possibleNonIndication: string;
     readonly noIndication: string;
@@ -48,6 +50,8 @@ export interface CardTemplates {
   };
   readonly links: readonly { readonly label: string; readonly url: string; readonly type: 'absolute' | 'smart' }[];
   readonly questionnaireLinks: { readonly missing: string; readonly full: string };
+  /** The label of a link to a clause the card cites ({{clause}}: "Indications ¶3", {{label}}: the criterion). */
+  readonly clauseLink: string;
   readonly overrideReasons: readonly Coding[];
   readonly coverageInformation: {
     readonly description: string;
@@ -67,14 +71,14 @@ const stringsOf = (keys: readonly string[]): object => ({
 
 const schema = {
   type: 'object',
-  required: ['source', 'indicator', 'summary', 'detail', 'links', 'questionnaireLinks', 'overrideReasons', 'coverageInformation'],
+  required: ['source', 'indicator', 'summary', 'detail', 'links', 'questionnaireLinks', 'clauseLink', 'overrideReasons', 'coverageInformation'],
   properties: {
     source: { type: 'object', required: ['label', 'topic'] },
     indicator: { type: 'object', required: decisions, additionalProperties: { enum: ['info', 'warning', 'critical'] } },
     summary: stringsOf([...decisions, 'no-indication', 'unchecked', 'or', 'more']),
     detail: {
       type: 'object',
-      required: ['decision', 'met', 'missing', 'missingSpan', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'notesUnread', 'policy'],
+      required: ['decision', 'met', 'missing', 'missingSpan', 'span', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'notesUnread', 'policy'],
       properties: {
         decision: stringsOf(decisions),
         notesUnread: {
@@ -91,6 +95,7 @@ const schema = {
     },
     links: { type: 'array', items: { type: 'object', required: ['label', 'url', 'type'] } },
     questionnaireLinks: stringsOf(['missing', 'full']),
+    clauseLink: { type: 'string', minLength: 1 },
     overrideReasons: { type: 'array', minItems: 1, items: { type: 'object', required: ['system', 'code', 'display'] } },
     coverageInformation: stringsOf(['description', 'noneReadable', 'coverageDisplay', 'missingReason', 'notCoveredReason']),
   },

@@ -27,13 +27,15 @@ export interface Suggestion {
   readonly actions?: readonly Action[];
 }
 
-/** CDS Hooks §Action; a system action updates the order with CRD coverage information. */
-export interface Action {
-  readonly type: 'create' | 'update' | 'delete';
-  readonly description: string;
-  readonly resource?: Resource;
-  readonly resourceId?: string;
-}
+/**
+ * CDS Hooks 2.0.1 §Action; a system action updates the order with CRD coverage information. A create or update
+ * carries the resource (SHALL). A delete names its target in `resourceId` (SHOULD); it may also carry the resource
+ * being deleted as an object — the spec deprecates only a string id in `resource` — which clients that read the
+ * target from `resource` (the Da Vinci CRD request generator) need.
+ */
+export type Action =
+  | { readonly type: 'create' | 'update'; readonly description: string; readonly resource: Resource }
+  | { readonly type: 'delete'; readonly description: string; readonly resourceId: string; readonly resource?: Resource };
 
 export interface CdsResponse {
   readonly cards: readonly Card[];

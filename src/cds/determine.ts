@@ -75,8 +75,9 @@ export function determine(
     }
     return f.value === 'true' ? f.evidence.map((e) => ({ fact: f.id, reference: e.reference })) : [];
   });
+  // From the index, not the raw sources: a prescription whose Medication could not be read counts (SPEC §4.1).
   const unchecked = SOURCE_TYPES.flatMap((type) => {
-    const failure = record.sources[type].failure;
+    const failure = index.failure(type);
     return failure !== undefined ? [{ type, failure }] : [];
   });
   return {

@@ -3,6 +3,7 @@ import type { FactResult } from '../facts/extract-facts.js';
 import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
 import { noteAttachmentReads } from '../fhir/note-attachments.js';
+import { medicationReads } from '../fhir/medication-follow-up.js';
 import type { PatientRecord } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { Criterion } from '../engine/criterion.js';
@@ -50,8 +51,9 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     if (orders.length === 0) {
       return { response: { cards: [] }, decisions: [], fhirRequests: 0, unchecked: [] };
     }
-    // SPEC §8.1: note texts held in Binaries are read after the searches, under the same token and deadline.
-    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather, { followUps: [noteAttachmentReads] });
+    // Read after the searches, under the same token and deadline: note texts held in Binaries (SPEC §8.1) and the
+    // Medications prescriptions name by reference (SPEC §4.1).
+    const record = await gatherRecord(deps.prefetch, gatherRequestOf(request), deps.gather, { followUps: [noteAttachmentReads, medicationReads] });
     const determinations = decideEach(orders, drafts, record, receivedAt);
     const coverage = chooseCoverage(record, receivedAt);
     const policyUrl = `${baseUrl}/policies/${loaded.policy.id}`;
@@ -90,14 +92,17 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     // The producers keep a small copy of what they need, not the determination: a thousand entries may be
     // held, and a determination holds the order, the trace and every piece of evidence.
     const facts = compactFacts(d.facts);
-    deps.questionnaires.put(id, () => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, facts }));
-    deps.questionnaires.put(`${id}-full`, () =>
-      buildQuestionnaire(loaded.policy, baseUrl, askableFacts(loaded.policy), {
-        id: `${id}-full`,
-        title: `${loaded.policy.service}: every criterion, pre-answered from the record`,
-        facts,
-        prefill: true,
-      }),
+    // What the record holds goes only into the view for the EHR's authenticated client (issue #12).
+    deps.questionnaires.put(id, (view) => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, ...(view === 'with-record' ? { facts } : {}) }));
+    deps.questionnaires.put(`${id}-full`, (view) =>
+      buildQuestionnaire(
+        loaded.policy,
+        baseUrl,
+        askableFacts(loaded.policy),
+        view === 'with-record'
+          ? { id: `${id}-full`, title: `${loaded.policy.service}: every criterion, pre-answered from the record`, facts, prefill: true }
+          : { id: `${id}-full`, title: `${loaded.policy.service}: every criterion of the policy` },
+      ),
     );
     return buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, help: false });
   }

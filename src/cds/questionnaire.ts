@@ -122,13 +122,23 @@ export function canonical(q: Questionnaire): string {
 }
 
 /**
+ * Who a questionnaire is built for. `with-record`: the EHR's authenticated client, which may see what the record
+ * holds (pre-answers, "On record" help with dates and ages). `policy-only`: anyone else — the questions, groups
+ * and the policy's hints, and nothing from the record (issue #12: nothing served without authentication carries
+ * identifiers, birth dates, ages or quotes).
+ */
+export type QuestionnaireView = 'with-record' | 'policy-only';
+
+type Producer = (view: QuestionnaireView) => Questionnaire;
+
+/**
  * Per-determination questionnaires, held for a day so that the card's link and a DTR client can fetch them.
- * An entry may be a producer, built on first fetch: the pre-answered companion costs nothing on the signing
- * path unless someone opens it. Bounded; ids are random, so one patient's questionnaire cannot be guessed
- * from another's.
+ * An entry may be a producer, built on first fetch of each view: the pre-answered companion costs nothing on
+ * the signing path unless someone opens it. Bounded; ids are random, so one patient's questionnaire cannot be
+ * guessed from another's.
  */
 export class QuestionnaireStore {
-  private readonly entries = new Map<string, { produce: () => Questionnaire; built?: Questionnaire; until: number }>();
+  private readonly entries = new Map<string, { produce: Producer; built: Partial<Record<QuestionnaireView, Questionnaire>>; until: number }>();
   /**
    * Ids in the order they were put, as a ring: the slot about to be reused names the oldest entry. Asking the
    * Map for its first key instead walks every deleted slot before it, a cost that grows with the capacity and
@@ -161,13 +171,17 @@ export class QuestionnaireStore {
   }
 
   /**
-   * Keeps a questionnaire, or a way to build it, under an id.
+   * Keeps a questionnaire, or a way to build each view of it, under an id. A questionnaire given as is has the
+   * same content in both views (it must then hold nothing from the record).
    * @param id - the questionnaire id
    * @param questionnaire - the questionnaire, or its producer
    */
-  put(id: string, questionnaire: Questionnaire | (() => Questionnaire)): void {
+  put(id: string, questionnaire: Questionnaire | Producer): void {
     const until = this.clock() + this.ttlMs;
-    const entry = typeof questionnaire === 'function' ? { produce: questionnaire, until } : { produce: () => questionnaire, built: questionnaire, until };
+    const entry =
+      typeof questionnaire === 'function'
+        ? { produce: questionnaire, built: {}, until }
+        : { produce: () => questionnaire, built: { 'with-record': questionnaire, 'policy-only': questionnaire }, until };
     // An id still held keeps its slot (ids are fresh UUIDs, so this is only a guard against double counting).
     if (this.entries.has(id)) {
       this.entries.set(id, entry);
@@ -182,7 +196,12 @@ export class QuestionnaireStore {
     this.entries.set(id, entry);
   }
 
-  get(id: string): Questionnaire | undefined {
+  /**
+   * A held questionnaire, built for its reader.
+   * @param id - the questionnaire id
+   * @param view - who reads it: the EHR's authenticated client (`with-record`), or anyone else
+   */
+  get(id: string, view: QuestionnaireView): Questionnaire | undefined {
     const entry = this.entries.get(id);
     if (!entry) {
       return undefined;
@@ -192,7 +211,7 @@ export class QuestionnaireStore {
       this.entries.delete(id);
       return undefined;
     }
-    entry.built ??= entry.produce();
-    return entry.built;
+    entry.built[view] ??= entry.produce(view);
+    return entry.built[view];
   }
 }

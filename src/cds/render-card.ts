@@ -8,6 +8,7 @@ import { FAILURE_LABEL, SOURCE_LABEL } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import { policyLookup } from '../policy/policy-lookup.js';
 import type { FactDefinition } from '../policy/policy-types.js';
+import { clauseAnchor, clauseName } from '../policy/policy-text.js';
 import { fill, type CardTemplates, type UnreadNotesWording } from './card-templates.js';
 import type { Questionnaire } from 'fhir/r4.js';
 import type { Card, DeterminationExtension, Suggestion } from './cds-types.js';
@@ -243,7 +244,8 @@ export class CardRenderer {
       // Attested, not coded: the card says which facts rest on the clinician's word (issue #5).
       return `- **${words}**: attested by the clinician, answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
     }
-    const lines = [`- **${words}**${f.detail !== undefined ? `: documented ${md(f.detail)}` : ''}`];
+    // The span is what was documented: "so far" belongs only to what is still needed (issue #12).
+    const lines = [`- **${words}**${f.detail !== undefined ? `: ${fill(this.templates.detail.span, { detail: md(f.detail) })}` : ''}`];
     for (const e of f.evidence) {
       lines.push(`  - ${evidenceLine(e)}`);
     }
@@ -285,13 +287,15 @@ export class CardRenderer {
       }
     }
 
+    // Only a decision still open lists what is needed: after "meets" or "does not meet" nothing is.
     if (decision === 'documentation-needed') {
       const checklist = this.groupedMissing(det.outcome.missing).flatMap(([, defs]) =>
         defs.map((def) => {
           const f = det.facts.get(def.id);
           const span = f?.detail !== undefined ? ` (${fill(t.missingSpan, { detail: md(f.detail) })})` : '';
           const hint = def.hint !== undefined ? `: ${md(def.hint)}` : '';
-          return `- [ ] ${md(def.words)}${span}${hint}`;
+          // A plain list: task-list boxes show as literal brackets or dead checkboxes in real clients.
+          return `- ${md(def.words)}${span}${hint}`;
         }),
       );
       if (checklist.length > 0) {
@@ -339,6 +343,29 @@ export class CardRenderer {
     return sections.join('\n\n');
   }
 
+  /**
+   * Links to the clauses the card cites, each landing on its anchor in the policy page: the indications met, the
+   * non-indication that applies, or the non-indications that may apply. Links, not markdown in the detail: a
+   * detail link replaces the client's page (the CDS Hooks sandbox).
+   */
+  private clauseLinks(det: Determination, policyUrl: string): { label: string; url: string; type: 'absolute' }[] {
+    const { decision, trace } = det.outcome;
+    const cited =
+      decision === 'meets-criteria'
+        ? criteriaWith(trace.indications, 'true', 'ind.')
+        : decision === 'does-not-meet-criteria'
+          ? criteriaWith(trace.nonIndications, 'true', 'non.')
+          : criteriaWith(trace.nonIndications, 'unknown', 'non.');
+    const links: { label: string; url: string; type: 'absolute' }[] = [];
+    for (const c of cited) {
+      const anchor = c.clause !== undefined ? clauseAnchor(c.clause) : undefined;
+      if (c.clause !== undefined && anchor !== undefined && links.length < 3) {
+        links.push({ label: fill(this.templates.clauseLink, { clause: clauseName(c.clause), label: c.label ?? c.id ?? '' }), url: `${policyUrl}#${anchor}`, type: 'absolute' });
+      }
+    }
+    return links;
+  }
+
   /** The determination extension of SPEC §7; empty arrays are left out (CDS Hooks JSON carries no empty values). */
   extension(det: Determination): DeterminationExtension {
     const p = this.loaded.policy;
@@ -372,6 +399,7 @@ export class CardRenderer {
         : []),
       // Copied per card: a client may change what it is given.
       ...fixed.links.map((l) => ({ ...l })),
+      ...this.clauseLinks(det, policyUrl),
     ];
     const suggestions = extras.suggestions ?? [];
     return {

@@ -69,7 +69,9 @@ export function suggestionsFor(det: Determination, questionnaire: Questionnaire 
       uuid: randomUUID(),
       isRecommended: true,
       actions: [
-        { type: 'delete', description: `Remove ${current}`, resourceId: det.orderReference },
+        // resourceId is what CDS Hooks 2.0.1 asks of a delete; the order itself rides along as `resource` (an object,
+        // which the spec permits) because the CRD request generator reads the target from it and fails without it.
+        { type: 'delete', description: `Remove ${current}`, resourceId: det.orderReference, resource: (pruneEmpty(det.order) ?? { resourceType: 'ServiceRequest' }) as ServiceRequest },
         { type: 'create', description: `Create an order for ${alternate.replacement.display} (CPT ${alternate.replacement.code})`, resource: replacement },
       ],
     });

@@ -66,7 +66,7 @@ function capabilityStatement(): Record<string, unknown> {
       {
         mode: 'server',
         resource: [
-          ...['Patient', 'Practitioner', 'Questionnaire', ...SOURCE_TYPES.filter((t) => t !== 'Patient')].map((type) => ({
+          ...['Patient', 'Practitioner', 'Questionnaire', 'Medication', ...SOURCE_TYPES.filter((t) => t !== 'Patient')].map((type) => ({
             type,
             interaction: [{ code: 'read' }, { code: 'search-type' }, { code: 'create' }, { code: 'update' }],
             searchParam: type === 'Patient' ? [{ name: '_id', type: 'token' }] : [{ name: 'patient', type: 'reference' }],

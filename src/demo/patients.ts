@@ -155,8 +155,8 @@ export function demoData(now = Date.now()): DemoData {
     id: sandboxId,
     name: 'Chet Thompson (Synthea, the sandbox default)',
     story:
-      'The CDS Hooks sandbox default patient. Synthea left an acetaminophen prescription from 1954 active: by SPEC §4.1 an active prescription runs until now, so it documents conservative care (shown on the card with its date).',
-    expected: 'meets criteria: low back pain on the order and an active analgesic prescription',
+      'The CDS Hooks sandbox default patient. Synthea left an acetaminophen prescription from 1954 active: by SPEC §4.1 an active prescription runs for its supply (or 90 days) and ends no later than now, so it is not current therapy, and four weeks of conservative care must be documented.',
+    expected: 'documentation needed: 4 weeks of conservative care or a red flag',
     suggestedOrder: { code: '72148', reason: 'M54.50' },
   });
   new Builder(sandboxId, resources, at, () => `${sandboxId.slice(0, 8)}-${++n}`).coverage();

@@ -7,6 +7,11 @@ export interface CodeSystemDefinition {
   readonly url: string;
   readonly match: MatchRule;
   readonly label: string;
+  /**
+   * Other names of the same system: codings sent with one of them match as if sent with `url` (SPEC §2 Codes: a
+   * system named by its OID, `urn:oid:2.16.840.1.113883.6.12` for CPT, is the same system).
+   */
+  readonly aliases?: readonly string[];
   /** Codings without a system still match (DICOM modalities are often sent bare). */
   readonly systemOptional?: boolean;
 }
@@ -104,6 +109,9 @@ export class ValueSets {
   constructor(private readonly data: ValueSetsData) {
     for (const system of Object.values(data.systems)) {
       this.systemsByUrl.set(system.url, system);
+      for (const alias of system.aliases ?? []) {
+        this.systemsByUrl.set(alias, system);
+      }
     }
     for (const name of Object.keys(data.valueSets)) {
       this.compiled.set(name, this.compile(name, new Set()));
@@ -158,8 +166,10 @@ export class ValueSets {
     return answer;
   }
 
-  private match(name: string, system: string | undefined, rawCode: string): boolean {
+  private match(name: string, sentSystem: string | undefined, rawCode: string): boolean {
     const set = this.get(name);
+    // An alias (an OID) is read as the system's URL; an unknown system stays as sent and matches nothing.
+    const system = sentSystem !== undefined ? (this.systemsByUrl.get(sentSystem)?.url ?? sentSystem) : undefined;
     for (const m of set.matchers) {
       if (system !== undefined ? system !== m.system.url : !m.system.systemOptional) {
         continue;

@@ -95,6 +95,33 @@ export interface PatientRecord {
   readonly fhirRequests: number;
 }
 
+/**
+ * The "Type/id" a reference names: "Medication/1" for "Medication/1", "https://ehr/fhir/Medication/1" or
+ * "Medication/1/_history/2"; undefined for a contained ("#x"), logical or otherwise unreadable reference.
+ * @param reference - the reference as written
+ */
+export function typedId(reference: string): string | undefined {
+  const parts = reference.trim().replace(/\/_history\/[^/]*$/, '').split('/');
+  const id = parts.at(-1);
+  const type = parts.at(-2);
+  return type !== undefined && id !== undefined && /^[A-Z][A-Za-z]+$/.test(type) && /^[A-Za-z0-9.-]{1,64}$/.test(id) ? `${type}/${id}` : undefined;
+}
+
+/**
+ * The resource a reference names among those read beside the searches (`_include`d, or read by a follow-up):
+ * under the reference as written, else under its "Type/id".
+ * @param record - the gathered record
+ * @param reference - the reference as written
+ */
+export function relatedResource(record: PatientRecord, reference: string): Resource | undefined {
+  const asWritten = record.related.get(reference);
+  if (asWritten) {
+    return asWritten;
+  }
+  const id = typedId(reference);
+  return id !== undefined ? record.related.get(id) : undefined;
+}
+
 /** Human name of a source type for cards ("observations"). */
 export const SOURCE_LABEL: Readonly<Record<SourceType, string>> = {
   Patient: 'patient demographics',

@@ -1,15 +1,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Questionnaire } from 'fhir/r4.js';
 import type { CardTemplates } from '../cds/card-templates.js';
 import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
 import { FeedbackRecorder } from '../cds/feedback.js';
 import { requestValidators, type HookRequest } from '../cds/hook-request.js';
 import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
-import { QuestionnaireStore, askableFacts, buildQuestionnaire } from '../cds/questionnaire.js';
+import { QuestionnaireStore, askableFacts, buildQuestionnaire, type QuestionnaireView } from '../cds/questionnaire.js';
+import { questionnaireFormPage, responseFromForm, responsePage } from '../cds/questionnaire-page.js';
 import type { Config } from '../config.js';
 import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
+import { PAGE_CSP, escapeHtml, htmlPage } from '../html.js';
 import type { LogFields, Logger } from '../logger.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
+import { policyPage } from '../policy/policy-page.js';
 import { AuthError, ClientVerifier } from './client-auth.js';
 import { ServiceError, operationOutcome, toServiceError } from './errors.js';
 
@@ -58,8 +62,11 @@ export function createApp(deps: AppDeps): express.Express {
   const discovery = { services: discoveryEntries(deps.services) };
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
 
+  // One verifier for the hooks and the questionnaires: one memory of the token ids it has seen.
+  const verifier = config.auth === 'on' ? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock }) : undefined;
+
   const app = express();
-  installMiddleware(app, { config, logger, clock });
+  installMiddleware(app, { config, logger, clock, ...(verifier ? { verifier } : {}) });
 
   // CDS Hooks §Discovery
   app.get('/cds-services', (_req, res) => {
@@ -81,6 +88,10 @@ export function createApp(deps: AppDeps): express.Express {
     const checked = hook.validate.hookRequest(req.body);
     if (!checked.ok) {
       throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
+    }
+    // The EHR's token goes to fhirServer: in production never over plain http (issue #12).
+    if (config.requireHttps && checked.value.fhirServer !== undefined && !/^https:\/\//i.test(checked.value.fhirServer)) {
+      throw new ServiceError('INSECURE_FHIR_SERVER', 'fhirServer is plain http; this service reads FHIR only over https in production', 'fhirServer');
     }
     const receivedAt = clock();
     const timer = performance.now();
@@ -109,25 +120,79 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(200).end();
   }) satisfies Handler);
 
-  // The policy text the cards link to: the authority on what the criteria mean.
+  // The policy text the cards link to: the authority on what the criteria mean. A browser gets it as a page with
+  // an anchor per clause (the card's clause links land there); any other client the text itself.
   app.get('/policies/:id', (req, res) => {
     if (req.params.id !== loaded.policy.id) {
       throw new ServiceError('NOT_FOUND');
     }
+    res.vary('Accept');
+    if (req.accepts(['text/plain', 'text/html']) === 'text/html') {
+      sendPage(res, policyPage(loaded));
+      return;
+    }
     res.type('text/plain; charset=utf-8').send(loaded.text);
   });
 
-  // The policy's questionnaire (every askable fact), and per-determination ones the cards link to.
-  app.get('/Questionnaire/:id', (req, res) => {
+  /**
+   * A questionnaire by id, built for its reader (issue #12): the EHR's authenticated client (a verified client
+   * JWT whose `aud` is the URL called, as on the hooks) gets what the record holds; anyone else — a clinician's
+   * browser following the card's link, or any request when client authentication is off — gets the questions
+   * without anything from the record.
+   */
+  const questionnaireFor = async (req: Request): Promise<Questionnaire> => {
     const id = String(req.params.id);
-    const q =
-      id === loaded.policy.id
-        ? buildQuestionnaire(loaded.policy, baseUrl(req), askableFacts(loaded.policy), { id, title: `${loaded.policy.name} (version ${loaded.policy.version})` })
-        : questionnaires.get(id);
+    if (id === loaded.policy.id) {
+      return buildQuestionnaire(loaded.policy, baseUrl(req), askableFacts(loaded.policy), { id, title: `${loaded.policy.name} (version ${loaded.policy.version})` });
+    }
+    const q = questionnaires.get(id, await readerOf(req));
     if (!q) {
       throw new ServiceError('NOT_FOUND', 'no such questionnaire (per-order questionnaires are kept for a day)');
     }
+    return q;
+  };
+
+  const readerOf = async (req: Request): Promise<QuestionnaireView> => {
+    if (!verifier || req.headers.authorization === undefined) {
+      return 'policy-only';
+    }
+    // A client that sends a token means to be the EHR: a token that fails is refused, not quietly downgraded.
+    await verifyClient(verifier, req, config.audienceBase, logger);
+    return 'with-record';
+  };
+
+  // The policy's questionnaire (every askable fact), and per-determination ones the cards link to. FHIR clients
+  // (application/fhir+json, application/json, */*) get the resource; a browser a form to fill in.
+  app.get('/Questionnaire/:id', async (req, res) => {
+    const q = await questionnaireFor(req);
+    res.vary('Accept');
+    if (prefersHtml(req)) {
+      // Relative: the form goes back to the origin the page came from, whatever CDS_PUBLIC_URL says (form-action 'self').
+      sendPage(res, questionnaireFormPage(q, `${encodeURIComponent(String(req.params.id))}/response`));
+      return;
+    }
     res.type('application/fhir+json').send(JSON.stringify(q));
+  });
+
+  // The form's answers as a QuestionnaireResponse: shown on a page, or as FHIR JSON (a download, or a FHIR client).
+  app.get('/Questionnaire/:id/response', async (req, res) => {
+    const q = await questionnaireFor(req);
+    const query = req.query as Record<string, unknown>;
+    const made = responseFromForm(q, query, clock());
+    if (!made.ok) {
+      throw new ServiceError('INVALID_REQUEST', made.message, made.field);
+    }
+    res.vary('Accept');
+    if (query._format === undefined && prefersHtml(req)) {
+      const download = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      download.set('_format', 'json');
+      sendPage(res, responsePage(q, made.response, `?${download.toString()}`));
+      return;
+    }
+    if (query._format !== undefined) {
+      res.setHeader('Content-Disposition', 'attachment; filename="QuestionnaireResponse.json"');
+    }
+    res.type('application/fhir+json').send(JSON.stringify(made.response));
   });
 
   app.get('/healthz', (_req, res) => {
@@ -154,7 +219,7 @@ export function createApp(deps: AppDeps): express.Express {
  * @param app - the express app
  * @param deps - configuration, logger and clock
  */
-export function installMiddleware(app: express.Express, deps: Pick<AppDeps, 'config' | 'logger'> & { clock: () => number }): void {
+export function installMiddleware(app: express.Express, deps: Pick<AppDeps, 'config' | 'logger'> & { clock: () => number; verifier?: ClientVerifier }): void {
   const { config, logger, clock } = deps;
   app.disable('x-powered-by');
   // A determination is about one patient at one moment: never cached, so no ETag to hash either.
@@ -167,7 +232,7 @@ export function installMiddleware(app: express.Express, deps: Pick<AppDeps, 'con
   app.use(cors(config.corsOrigins));
   // CDS Hooks §Trusting CDS Clients: every CDS endpoint (discovery, hooks, feedback) needs a verified JWT.
   if (config.auth === 'on') {
-    const verifier = new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock });
+    const verifier = deps.verifier ?? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock });
     app.use('/cds-services', authenticate(verifier, config.audienceBase, logger));
   }
   // Clients label JSON differently (application/json, application/fhir+json, none): parse every body as JSON.
@@ -239,16 +304,34 @@ function cors(origins: '*' | readonly string[]): express.RequestHandler {
  */
 function authenticate(verifier: ClientVerifier, audienceBase: string, logger: Logger): express.RequestHandler {
   return async (req, _res, next) => {
-    const path = req.originalUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
-    try {
-      await verifier.verify(req.headers.authorization, `${audienceBase}${path}`);
-    } catch (error) {
-      const e = error instanceof AuthError ? error : new AuthError('invalid-signature-or-claims');
-      logger.warn({ event: 'unauthorized', reason: e.failure, ...(e.issuer !== undefined ? { issuer: e.issuer } : {}) }, 'client authentication failed');
-      throw new ServiceError('UNAUTHORIZED');
-    }
+    await verifyClient(verifier, req, audienceBase, logger);
     next();
   };
+}
+
+/** Verifies the client JWT of one request against the URL it called; a failure is logged and becomes a bare 401. */
+async function verifyClient(verifier: ClientVerifier, req: Request, audienceBase: string, logger: Logger): Promise<void> {
+  const path = req.originalUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
+  try {
+    await verifier.verify(req.headers.authorization, `${audienceBase}${path}`);
+  } catch (error) {
+    const e = error instanceof AuthError ? error : new AuthError('invalid-signature-or-claims');
+    logger.warn({ event: 'unauthorized', reason: e.failure, ...(e.issuer !== undefined ? { issuer: e.issuer } : {}) }, 'client authentication failed');
+    throw new ServiceError('UNAUTHORIZED');
+  }
+}
+
+/** Whether the caller would rather have a page than JSON: a browser, not a FHIR client (whose "any type" Accept means JSON). */
+function prefersHtml(req: Request): boolean {
+  return req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html';
+}
+
+/** Sends one of the service's pages, under the pages' Content-Security-Policy. */
+function sendPage(res: Response, html: string): void {
+  res.setHeader('Content-Security-Policy', PAGE_CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.type('text/html; charset=utf-8').send(html);
 }
 
 /**
@@ -296,7 +379,7 @@ function requestLog(logger: Logger): express.RequestHandler {
 
 /** The one place errors become HTTP: catalog status and an OperationOutcome body. */
 function errorHandler(logger: Logger): express.ErrorRequestHandler {
-  return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toServiceError(error);
     if (e.status >= 500) {
       logger.error({ event: 'error', code: e.code, errorName: error instanceof Error ? error.name : typeof error }, 'request failed');
@@ -309,6 +392,20 @@ function errorHandler(logger: Logger): express.ErrorRequestHandler {
     if (e.code === 'UNAUTHORIZED') {
       res.setHeader('WWW-Authenticate', 'Bearer');
     }
-    res.status(e.status).type('application/fhir+json').send(JSON.stringify(operationOutcome(e)));
+    const outcome = operationOutcome(e);
+    // A clinician's browser that followed a stale link reads the same OperationOutcome as a page.
+    if (req.method === 'GET' && prefersHtml(req)) {
+      res.status(e.status);
+      sendPage(res, errorPage(e.status, outcome));
+      return;
+    }
+    res.status(e.status).type('application/fhir+json').send(JSON.stringify(outcome));
   };
+}
+
+/** An error as a page: the OperationOutcome's text, and the resource itself. */
+function errorPage(status: number, outcome: ReturnType<typeof operationOutcome>): string {
+  const issue = outcome.issue[0];
+  const text = [issue?.details?.text, issue?.diagnostics].filter((x): x is string => typeof x === 'string').join(': ');
+  return htmlPage(`Error ${status}`, `<h1>Error ${status}</h1>\n<p>${escapeHtml(text)}</p>\n<pre>${escapeHtml(JSON.stringify(outcome, null, 2))}</pre>`);
 }

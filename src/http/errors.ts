@@ -7,6 +7,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 export const ERROR_CATALOG = {
   INVALID_REQUEST: { status: 400, issue: 'invalid', text: 'The request is not a valid CDS Hooks call' },
   MALFORMED_JSON: { status: 400, issue: 'structure', text: 'The request body is not valid JSON' },
+  INSECURE_FHIR_SERVER: { status: 400, issue: 'security', text: 'The FHIR server must be reached over https: the service will not send the EHR\'s access token over plain http' },
   UNAUTHORIZED: { status: 401, issue: 'login', text: 'The caller is not authenticated' },
   UNKNOWN_SERVICE: { status: 404, issue: 'not-found', text: 'No CDS service has that id' },
   NOT_FOUND: { status: 404, issue: 'not-found', text: 'Nothing is served at this path' },

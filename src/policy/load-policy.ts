@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ValueSets, type ValueSetsData } from '../facts/value-sets.js';
 import { projectRoot, readProjectJson } from '../project-root.js';
+import { clauseAnchor, parsePolicyText } from './policy-text.js';
 import type { Criterion, CriterionData, EvidenceRule, Policy, PolicyData } from './policy-types.js';
 
 /** The policy file is wrong; names the criterion or fact at fault so the author can find it. */
@@ -82,7 +83,12 @@ const valueSetsSchema = {
       additionalProperties: {
         type: 'object',
         required: ['url', 'match', 'label'],
-        properties: { url: { type: 'string' }, match: { enum: ['icd10-prefix', 'exact'] }, label: { type: 'string' } },
+        properties: {
+          url: { type: 'string' },
+          aliases: { type: 'array', items: { type: 'string', minLength: 1 } },
+          match: { enum: ['icd10-prefix', 'exact'] },
+          label: { type: 'string' },
+        },
       },
     },
     valueSets: {
@@ -274,6 +280,24 @@ function checkRule(rule: EvidenceRule, where: string, data: PolicyData, valueSet
 }
 
 /**
+ * Every named criterion's clause must name a place in the policy text ("Indications ¶3" → the third item under
+ * "Indications"), so that the link a card gives to it lands there. A policy without its text is not checked.
+ */
+function checkClauseAnchors(named: ReadonlyMap<string, CriterionData>, text: string): void {
+  if (text.trim() === '') {
+    return;
+  }
+  const anchors = parsePolicyText(text).anchors;
+  for (const [id, node] of named) {
+    const clause = node.kind !== 'fact' && node.kind !== 'ref' ? node.clause : undefined;
+    const anchor = clause !== undefined ? clauseAnchor(clause) : undefined;
+    if (clause !== undefined && (anchor === undefined || !anchors.has(anchor))) {
+      throw new PolicyError(id, `clause '${clause.slice(0, 40)}' names no place in the policy text (looked for #${anchor ?? '?'})`);
+    }
+  }
+}
+
+/**
  * Validates a policy and its value sets and compiles the tree.
  * @param policyJson - the parsed policy file
  * @param valueSetsJson - the parsed value-set file
@@ -318,6 +342,7 @@ export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text:
   const compiler = new TreeCompiler(named, factIds);
   const indications = compiler.compile(data.criteria.indications);
   const nonIndications = compiler.compile(data.criteria.nonIndications);
+  checkClauseAnchors(named, text);
   const { criteria: _criteria, ...rest } = data;
   return { policy: { ...rest, indications, nonIndications }, valueSets, text };
 }

@@ -60,11 +60,12 @@ describe('a clinician signs lumbar MRI orders on the demo ordering page', () => 
     await page.screenshot({ path: join(OUTPUT, 'ordering-page-meets.png'), fullPage: true });
   });
 
-  test('plain back pain: the card asks for documentation as a checklist, and an override sends feedback', async () => {
+  test('plain back pain: the card asks for documentation as a plain list, and an override sends feedback', async () => {
     expect(await signFor(/Piotr Kowalski/)).toBe('Lumbar MRI: document 4 weeks of conservative care or a red flag');
     const card = page.locator('.card').first();
     expect(await card.getAttribute('class')).toContain('warning');
-    expect(await card.locator('li.task input[type=checkbox]').count()).toBe(6);
+    expect(await card.locator('.detail ul').first().locator(':scope > li').count()).toBe(6);
+    expect(await card.locator('.detail input[type=checkbox]').count()).toBe(0);
     expect(await textOf('.coverage', 'conditional')).toContain('auth-needed');
     await card.getByRole('button', { name: 'Override' }).click();
     expect(await textOf('.card .feedback', 'feedback')).toBe('Overridden: feedback sent.');
@@ -96,6 +97,33 @@ describe('a clinician signs lumbar MRI orders on the demo ordering page', () => 
     await page.getByRole('button', { name: /Order MRI lumbar spine without contrast \(CPT 72148\) instead/ }).click();
     expect(await page.locator('#order-code').inputValue()).toBe('72148');
     expect(await textOf('.card .feedback', 'feedback')).toBe('Accepted: feedback sent.');
+  });
+
+  test('the policy link opens as a readable page, styled under its strict CSP, the clause it points at highlighted', async () => {
+    const tab = await browser.newPage();
+    const violations: string[] = [];
+    tab.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await tab.goto(`${base}/policies/cohere-ma-mri-lumbar-spine#indications-3`);
+    expect(await tab.locator('#indications-3').textContent()).toContain('Symptoms persist despite at least 4 weeks of conservative management');
+    expect(await tab.locator('h2#indications').count()).toBe(1);
+    expect(await tab.evaluate(() => getComputedStyle(document.querySelector(':target') as Element).backgroundColor)).toBe('rgb(255, 243, 196)');
+    expect(violations).toEqual([]);
+    await tab.screenshot({ path: join(OUTPUT, 'policy-page.png') });
+    await tab.close();
+  });
+
+  test('the questionnaire link opens as a form; answering it shows the QuestionnaireResponse', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${base}/Questionnaire/cohere-ma-mri-lumbar-spine`);
+    await tab.getByRole('group', { name: 'Saddle anesthesia' }).getByLabel('Yes').check();
+    await tab.screenshot({ path: join(OUTPUT, 'questionnaire-form.png'), fullPage: true });
+    await tab.getByRole('button', { name: 'Make the QuestionnaireResponse' }).click();
+    await tab.locator('pre').waitFor();
+    expect(await tab.locator('li').first().textContent()).toBe('Saddle anesthesia: yes');
+    expect(JSON.parse((await tab.locator('pre').textContent()) ?? '{}')).toMatchObject({ resourceType: 'QuestionnaireResponse', status: 'completed' });
+    await tab.close();
   });
 
   test('the page raised no script error', () => {

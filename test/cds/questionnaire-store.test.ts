@@ -11,10 +11,10 @@ describe('the store behind the questionnaire links on documentation-needed cards
     for (const id of ['first-order', 'second-order', 'third-order']) {
       store.put(id, questionnaireNamed(id));
     }
-    expect(store.get('first-order')?.id).toBe('first-order');
+    expect(store.get('first-order', 'policy-only')?.id).toBe('first-order');
     store.put('fourth-order', questionnaireNamed('fourth-order'));
-    expect(store.get('first-order')).toBeUndefined();
-    expect(['second-order', 'third-order', 'fourth-order'].map((id) => store.get(id)?.id)).toEqual(['second-order', 'third-order', 'fourth-order']);
+    expect(store.get('first-order', 'policy-only')).toBeUndefined();
+    expect(['second-order', 'third-order', 'fourth-order'].map((id) => store.get(id, 'policy-only')?.id)).toEqual(['second-order', 'third-order', 'fourth-order']);
     expect(store.size).toBe(3);
   });
 
@@ -26,9 +26,22 @@ describe('the store behind the questionnaire links on documentation-needed cards
       return questionnaireNamed('pre-answered');
     });
     expect(built).toBe(0);
-    expect(store.get('pre-answered')?.id).toBe('pre-answered');
-    expect(store.get('pre-answered')?.id).toBe('pre-answered');
+    expect(store.get('pre-answered', 'policy-only')?.id).toBe('pre-answered');
+    expect(store.get('pre-answered', 'policy-only')?.id).toBe('pre-answered');
     expect(built).toBe(1);
+  });
+
+  it('the view for the EHR and the view for anyone else are built apart, each once', () => {
+    const store = new QuestionnaireStore(10);
+    const views: string[] = [];
+    store.put('two-views', (view) => {
+      views.push(view);
+      return { ...questionnaireNamed('two-views'), title: view };
+    });
+    expect(store.get('two-views', 'policy-only')?.title).toBe('policy-only');
+    expect(store.get('two-views', 'with-record')?.title).toBe('with-record');
+    expect(store.get('two-views', 'policy-only')?.title).toBe('policy-only');
+    expect(views).toEqual(['policy-only', 'with-record']);
   });
 
   it('a link opened the day after the order was signed finds nothing', () => {
@@ -36,9 +49,9 @@ describe('the store behind the questionnaire links on documentation-needed cards
     const store = new QuestionnaireStore(10, 86_400_000, () => now);
     store.put('yesterdays-order', questionnaireNamed('yesterdays-order'));
     now = 86_400_000;
-    expect(store.get('yesterdays-order')?.id).toBe('yesterdays-order');
+    expect(store.get('yesterdays-order', 'policy-only')?.id).toBe('yesterdays-order');
     now = 86_400_001;
-    expect(store.get('yesterdays-order')).toBeUndefined();
+    expect(store.get('yesterdays-order', 'policy-only')).toBeUndefined();
     expect(store.size).toBe(0);
   });
 
@@ -47,8 +60,8 @@ describe('the store behind the questionnaire links on documentation-needed cards
     store.put('kept', questionnaireNamed('kept'));
     store.put('replaced', questionnaireNamed('old'));
     store.put('replaced', questionnaireNamed('new'));
-    expect(store.get('kept')?.id).toBe('kept');
-    expect(store.get('replaced')?.id).toBe('new');
+    expect(store.get('kept', 'policy-only')?.id).toBe('kept');
+    expect(store.get('replaced', 'policy-only')?.id).toBe('new');
   });
 
   it('over any sequence of signings and openings it keeps exactly the newest ids, like a first-in first-out list', () => {
@@ -72,7 +85,7 @@ describe('the store behind the questionnaire links on documentation-needed cards
             }
           } else {
             const id = `q${op.get}`;
-            expect(store.get(id)?.id).toBe(model.includes(id) ? id : undefined);
+            expect(store.get(id, 'policy-only')?.id).toBe(model.includes(id) ? id : undefined);
           }
         }
         expect(store.size).toBe(model.length);

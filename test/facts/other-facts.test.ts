@@ -155,6 +155,20 @@ describe('treatment and new symptoms since the last study', () => {
     const study = lumbarStudy(`${dayAgo(40)}T15:00:00Z`);
     expect(valueOf('fact.new-or-worsening-symptoms', { resources: [study, condition('M54.16', { onset: dayAgo(40) })] })).toBe('unknown');
   });
+  test.each(['F11.20', 'F14.10', 'F15.90', 'F19.20'])('a drug use disorder %s diagnosed after the MRI is not a new symptom: it only makes IV drug use unknown (SPEC §4)', (code) => {
+    const resources = [lumbarStudy(daysAgo(40)), condition(code, { onset: daysAgo(10) })];
+    expect(valueOf('fact.new-or-worsening-symptoms', { resources })).toBe('unknown');
+    expect(valueOf('rf.iv-drug-use', { resources })).toBe('unknown');
+  });
+  test('intravenous drug use (SNOMED 228388006) recorded after the MRI is a new red-flag finding', () => {
+    expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), condition('228388006', { onset: daysAgo(10) }, SCT)] })).toBe('true');
+  });
+  test('a fall from the same level W01 after the MRI counts (the minor-injury codes are §3 evidence)', () => {
+    expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), condition('W01.0XXA', { onset: daysAgo(10) })] })).toBe('true');
+  });
+  test('osteoporosis M81.0 diagnosed after the MRI counts (the osteoporosis codes are §3 evidence)', () => {
+    expect(valueOf('fact.new-or-worsening-symptoms', { resources: [lumbarStudy(daysAgo(40)), condition('M81.0', { onset: daysAgo(10) })] })).toBe('true');
+  });
 });
 
 describe('CT findings', () => {

@@ -14,7 +14,8 @@ import { base64, binary, narrativeReport, note } from '../support/notes.js';
 const service = loadServiceDefinitions()[0]!;
 const templates = prefetchTemplates(service);
 const token = randomUUID();
-const DEADLINE_MS = 800;
+// Long enough for a healthy server on a loaded two-core CI machine, short enough to wait out in a timeout test.
+const DEADLINE_MS = 2000;
 const options = { readerFactory: fhirKitReader, deadlineMs: DEADLINE_MS, maxPages: 100 };
 const context = { patientId: 'pat', userId: 'Practitioner/1' };
 const pat = { resourceType: 'Patient', id: 'pat', birthDate: '1960-01-01' } as Resource;

@@ -16,7 +16,8 @@ import { testApp } from '../support/service.js';
  * answers 200 in time, the limits hold, the card says what was not read, and no note text reaches the log.
  */
 const token = randomUUID();
-const DEADLINE_MS = 800;
+// Long enough for a healthy server on a loaded two-core CI machine, short enough to wait out in a timeout test.
+const DEADLINE_MS = 2000;
 const SERVICE = '/cds-services/cohere-lumbar-mri';
 const context = { patientId: 'pat', userId: 'Practitioner/ordering-physician' };
 const coded: Resource[] = [

@@ -23,8 +23,8 @@ function prefetchWith(resources: unknown[]): Record<string, unknown> {
     conditions: bundle('Condition'),
     observations: bundle('Observation'),
     imagingStudies: null,
-    procedures: null,
-    medicationRequests: null,
+    procedures: bundle('Procedure'),
+    medicationRequests: bundle('MedicationRequest'),
     serviceRequests: null,
     diagnosticReports: null,
     questionnaireResponses: null,
@@ -42,9 +42,11 @@ describe('discovery (CDS Hooks §Discovery)', () => {
       expect(Object.keys(s.prefetch).sort()).toEqual(
         ['conditions', 'coverage', 'diagnosticReports', 'documentReferences', 'imagingStudies', 'medicationRequests', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
       );
-      for (const template of Object.values(s.prefetch)) {
-        // Restricted to the patient, inside the CDS Hooks query subset.
-        expect(template).toMatch(/^(Patient\/\{\{context\.patientId\}\}|[A-Za-z]+\?patient=\{\{context\.patientId\}\})$/);
+      for (const [key, template] of Object.entries(s.prefetch)) {
+        // Restricted to the patient, inside the CDS Hooks query subset; prescriptions bring their Medications (SPEC §4.1).
+        const include = key === 'medicationRequests' ? '&_include=MedicationRequest:medication' : '';
+        expect(template.replace(include, '')).toMatch(/^(Patient\/\{\{context\.patientId\}\}|[A-Za-z]+\?patient=\{\{context\.patientId\}\})$/);
+        expect(template.endsWith(include)).toBe(true);
       }
     }
   });
@@ -150,14 +152,37 @@ describe('the card, as the ordering clinician sees it', () => {
     expect(card.detail).toContain(`Condition/${hx.id}`);
     expect(card.overrideReasons).toBeUndefined();
     expect(card.links[0].url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/policies\/cohere-ma-mri-lumbar-spine$/);
+    expect(card.links[1]).toEqual({ label: 'Policy clause Indications ¶1: red flag', url: `${card.links[0].url}#indications-1`, type: 'absolute' });
   });
-  test('plain back pain asks for 4 weeks of conservative care or a red flag, as a checklist in the policy words', async () => {
+  test('the detail carries no link: the policy and its clause are card links, which open beside the EHR, not in place of it', async () => {
+    const body = await sign([condition('Z85.46', { clinical: 'resolved' })]);
+    expect(body.cards[0].detail).not.toMatch(/\]\(|https?:\/\//);
+    expect(body.cards[0].links.map((l: { url: string }) => new URL(l.url).hash)).toEqual(['', '#indications-1']);
+  });
+  test('six weeks of physical therapy meets criteria: the span is "documented", and nothing is listed as needed', async () => {
+    const pt = { resourceType: 'Procedure', id: 'pt', status: 'completed', subject: { reference: 'Patient/pat' }, code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '97110' }] }, performedPeriod: { start: daysAgo(50), end: daysAgo(8) } };
+    const body = await sign([condition('M54.50', { onset: daysAgo(70) }), pt]);
+    const detail: string = body.cards[0].detail;
+    expect(body.cards[0].summary).toContain('meets');
+    expect(detail).toMatch(/\*\*Symptoms persist despite at least 4 weeks of conservative management\*\*: documented: 42 days, from /);
+    expect(detail).not.toContain('so far');
+    expect(detail).not.toContain('Documentation needed');
+    expect(body.cards[0].links.at(-1).url).toMatch(/#indications-3$/);
+  });
+  test('ten days of therapy: the span is listed under what is needed, "documented so far"', async () => {
+    const pt = { resourceType: 'Procedure', id: 'pt', status: 'completed', subject: { reference: 'Patient/pat' }, code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '97110' }] }, performedPeriod: { start: daysAgo(20), end: daysAgo(10) } };
+    const body = await sign([condition('M54.50', { onset: daysAgo(70) }), pt]);
+    expect(body.cards[0].detail).toContain('- Symptoms persist despite at least 4 weeks of conservative management (documented so far: 10 days, from ');
+  });
+  test('plain back pain asks for 4 weeks of conservative care or a red flag, as a plain list in the policy words', async () => {
     const body = await sign([condition('M54.50', { onset: daysAgo(70) })]);
     const card = body.cards[0];
     expect(card.summary).toBe('Lumbar MRI: document 4 weeks of conservative care or a red flag');
     expect(card.indicator).toBe('warning');
-    expect(card.detail).toContain('- [ ] Symptoms persist despite at least 4 weeks of conservative management');
-    expect(card.detail).toContain('- [ ] Saddle anesthesia');
+    expect(card.detail).toContain('\n- Symptoms persist despite at least 4 weeks of conservative management');
+    expect(card.detail).toContain('\n- Saddle anesthesia');
+    // Task-list boxes show as literal brackets (the CDS Hooks sandbox) or dead checkboxes: none.
+    expect(card.detail).not.toContain('[ ]');
     expect(card.overrideReasons.length).toBeGreaterThan(0);
     const ci = body.systemActions[0].resource.extension[0];
     const reason = ci.extension.find((e: { url: string }) => e.url === 'reason');

@@ -74,15 +74,14 @@ describe('a documentation-needed card comes with a questionnaire of exactly the 
     expect(saddle?.item?.[0]?.text).toContain('saddle-area numbness');
   });
 
-  test('the companion questionnaire asks every criterion and pre-answers what the record settles, with the evidence', async () => {
+  test('the companion questionnaire asks every criterion; fetched without the EHR\'s credential it pre-answers nothing from the record', async () => {
     const s = scenarios.find((x) => x.id === 'pub-10');
     const body = await sign(s?.patient.id ?? '', s?.draftOrders ?? []);
-    const full = await fetchQuestionnaire(body.cards[0].links.find((l: { label: string }) => /pre-answered/.test(l.label)).url);
+    const full = await fetchQuestionnaire(body.cards[0].links.find((l: { label: string }) => /every criterion/.test(l.label)).url);
     const items = booleanItems(full.item);
     expect(items.map((i) => i.linkId)).toEqual(askableFacts(loadPolicy().policy));
-    expect(items.find((i) => i.linkId === 'rf.fever')?.initial).toEqual([{ valueBoolean: false }]);
-    expect(items.find((i) => i.linkId === 'rf.saddle-anesthesia')?.initial).toBeUndefined();
-    expect(items.find((i) => i.linkId === 'fact.conservative-care-4wk')?.item?.[0]?.text).toContain('10 days');
+    expect(items.every((i) => i.initial === undefined)).toBe(true);
+    expect(JSON.stringify(full)).not.toContain('On record');
   });
 
   test("the policy's full questionnaire is served by its id", async () => {
@@ -143,8 +142,14 @@ describe('suggestions where they help the clinician act', () => {
     const s = card.suggestions[0];
     expect(s.isRecommended).toBe(true);
     expect(s.actions.map((a: { type: string }) => a.type)).toEqual(['delete', 'create']);
+    // CDS Hooks 2.0.1 §Action: a delete SHOULD give resourceId; the order itself rides along as `resource` (an
+    // object, which the spec permits), where the Da Vinci CRD request generator looks for the target.
     expect(s.actions[0].resourceId).toBe(`ServiceRequest/${spectro.id ?? ''}`);
+    expect(s.actions[0].resource).toMatchObject({ resourceType: 'ServiceRequest', id: spectro.id, code: spectro.code });
+    expect(`${s.actions[0].resource.resourceType}/${s.actions[0].resource.id}`).toBe(s.actions[0].resourceId);
     expect(s.actions[1].resource.code.coding[0].code).toBe('72148');
+    expect(s.actions[1].resource.id).not.toBe(spectro.id);
+    expect(s.actions[1].resourceId).toBeUndefined();
     expect(s.actions.every((a: { description?: string }) => typeof a.description === 'string')).toBe(true);
   });
 

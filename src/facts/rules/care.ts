@@ -29,6 +29,7 @@ export function procedureStart(p: Procedure): FhirDate | undefined {
   return parseFhirDate(p.performedPeriod?.start) ?? parseFhirDate(p.performedDateTime);
 }
 
+/** Days per unit of a supply duration: UCUM codes (d, wk, mo, a, h) and the unit words EHRs send in `unit`. */
 const DAYS_PER_UNIT: Readonly<Record<string, number>> = {
   d: 1, day: 1, days: 1,
   wk: 7, week: 7, weeks: 7,
@@ -37,35 +38,56 @@ const DAYS_PER_UNIT: Readonly<Record<string, number>> = {
   h: 1 / 24, hour: 1 / 24, hours: 1 / 24,
 };
 
-function durationMs(duration: Duration | undefined): number {
-  if (!duration || typeof duration.value !== 'number' || duration.value < 0) {
-    return 0;
-  }
-  const unit = (typeof duration.code === 'string' ? duration.code : typeof duration.unit === 'string' ? duration.unit : 'd').trim().toLowerCase();
-  return duration.value * (DAYS_PER_UNIT[unit] ?? 0) * DAY_MS;
-}
+/** SPEC §4.1: an active prescription without a readable supply duration runs this long. */
+const DEFAULT_ACTIVE_DAYS = 90;
 
-function medicationTexts(m: MedicationRequest): string[] {
-  const concept = m.medicationCodeableConcept;
-  const texts: string[] = [];
-  if (typeof concept?.text === 'string') {
-    texts.push(concept.text);
+/**
+ * A supply duration in milliseconds, or undefined when it cannot be read (SPEC §4.1: "a supply duration that
+ * cannot be read counts as none"): no positive number, or neither its UCUM `code` nor its `unit` text is a
+ * known unit. A value without any unit is not read as days: nothing says it is.
+ */
+export function supplyMs(duration: Duration | undefined): number | undefined {
+  if (!duration || typeof duration.value !== 'number' || !Number.isFinite(duration.value) || duration.value <= 0) {
+    return undefined;
   }
-  for (const c of Array.isArray(concept?.coding) ? concept.coding : []) {
-    if (typeof c?.display === 'string') {
-      texts.push(c.display);
+  for (const unit of [duration.code, duration.unit]) {
+    const days = typeof unit === 'string' ? DAYS_PER_UNIT[unit.trim().toLowerCase()] : undefined;
+    if (days !== undefined) {
+      return duration.value * days * DAY_MS;
     }
   }
-  if (typeof m.medicationReference?.display === 'string') {
-    texts.push(m.medicationReference.display);
+  return undefined;
+}
+
+/** `numberOfRepeatsAllowed` as a count: absent (or not a whole non-negative number) is 0 (SPEC §4.1). */
+function repeatsOf(m: MedicationRequest): number {
+  const n = m.dispenseRequest?.numberOfRepeatsAllowed;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/**
+ * When a prescription's therapy ends (SPEC §4.1). An `active` one runs for its supply × (1 + repeats), or 90
+ * days without a readable supply, and ends no later than now: EHRs leave prescriptions active for years, and a
+ * 20-year-old active prescription is not current therapy. A `completed` one ends at authoredOn plus its supply
+ * (repeats are not counted: it is over), else at authoredOn.
+ * @param m - the MedicationRequest
+ * @param status - its status, lower-cased
+ * @param start - epoch ms of authoredOn
+ * @param now - epoch ms of "now"
+ */
+export function prescriptionEnd(m: MedicationRequest, status: string, start: number, now: number): number {
+  const supply = supplyMs(m.dispenseRequest?.expectedSupplyDuration);
+  if (status === 'active') {
+    const runs = supply !== undefined ? supply * (1 + repeatsOf(m)) : DEFAULT_ACTIVE_DAYS * DAY_MS;
+    return Math.min(start + runs, now);
   }
-  return texts;
+  return start + (supply ?? 0);
 }
 
 /**
  * Conservative-care records with their start and end (SPEC §4.1): a Procedure over its performedPeriod
- * (an in-progress one without an end ends now) or the single day of performedDateTime; an active
- * MedicationRequest from authoredOn to now, a completed one to authoredOn plus its expected supply.
+ * (an in-progress one without an end ends now) or the single day of performedDateTime; a MedicationRequest
+ * from authoredOn for as long as `prescriptionEnd` says.
  */
 export function careRecords(def: CareDefinition, ctx: RuleContext): CareRecord[] {
   const records: CareRecord[] = [];
@@ -86,13 +108,19 @@ export function careRecords(def: CareDefinition, ctx: RuleContext): CareRecord[]
     if (!start || !def.medicationStatuses.includes(status)) {
       continue;
     }
-    const coding = ctx.valueSets.conceptIn(def.medications, m.medicationCodeableConcept);
-    const ingredient = coding ? undefined : ctx.valueSets.nameIn(def.medications, medicationTexts(m));
+    // The medication as coded on the prescription, or on the Medication it refers to: the same test either way.
+    const prescribed = ctx.index.prescribed(m);
+    if (prescribed.kind !== 'medication') {
+      continue;
+    }
+    const { concept, texts } = prescribed;
+    const coding = ctx.valueSets.conceptIn(def.medications, concept);
+    const ingredient = coding ? undefined : ctx.valueSets.nameIn(def.medications, texts);
     if (!coding && !ingredient) {
       continue;
     }
-    const end = status === 'active' ? ctx.now : start.start + durationMs(m.dispenseRequest?.expectedSupplyDuration);
-    const what = coding ? displayOf(coding, m.medicationCodeableConcept) : (medicationTexts(m)[0] ?? String(ingredient));
+    const end = prescriptionEnd(m, status, start.start, ctx.now);
+    const what = coding ? displayOf(coding, concept) : (texts[0] ?? String(ingredient));
     records.push({
       reference: referenceOf(m),
       what,
