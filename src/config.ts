@@ -48,6 +48,11 @@ export interface Config {
   readonly audienceBase: string;
   /** CDS_CORS_ORIGINS: comma-separated origins allowed by CORS, or * (default: trust rests on the JWT). */
   readonly corsOrigins: '*' | readonly string[];
+  /**
+   * CDS_PLANS_FILE: the JSON file of the health plans this service reviews (SPEC §7.1). Default: the shipped
+   * policy/plans.json, which holds the evaluation's example plan.
+   */
+  readonly plansFile?: string;
 }
 
 /** A configuration value is wrong; the service refuses to start rather than run misconfigured. */
@@ -121,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirMaxPages: integer(env, 'CDS_FHIR_MAX_PAGES', 100, 1, 10000),
     bodyLimit: env.CDS_BODY_LIMIT || '5mb',
     mirrorSystemActions: (env.CDS_MIRROR_SYSTEM_ACTIONS ?? '').toLowerCase() === 'on',
+    ...(env.CDS_PLANS_FILE ? { plansFile: env.CDS_PLANS_FILE } : {}),
   };
 }
 

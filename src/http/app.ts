@@ -1,11 +1,14 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { CardTemplates } from '../cds/card-templates.js';
+import type { CoverageCardTemplates } from '../cds/coverage-cards.js';
 import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
 import { FeedbackRecorder } from '../cds/feedback.js';
 import { requestValidators, type HookRequest } from '../cds/hook-request.js';
 import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
 import { QuestionnaireStore, askableFacts, buildQuestionnaire } from '../cds/questionnaire.js';
 import type { Config } from '../config.js';
+import type { ConfigurationOptions } from '../crd/configuration.js';
+import type { Plan } from '../crd/plans.js';
 import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
 import type { LogFields, Logger } from '../logger.js';
@@ -20,6 +23,12 @@ export interface AppDeps {
   readonly templates: CardTemplates;
   readonly services: readonly ServiceDefinition[];
   readonly readerFactory: FhirReaderFactory;
+  /** The health plans this service reviews (SPEC §7.1). */
+  readonly plans: readonly Plan[];
+  /** Da Vinci CRD version, configuration options and card types. */
+  readonly crdOptions: ConfigurationOptions;
+  /** Wording of the §7.1 cards and the configuration warning. */
+  readonly coverageCards: CoverageCardTemplates;
   /** The clock, so tests can fix "now" when an order has no authoredOn. */
   readonly clock?: () => number;
 }
@@ -49,13 +58,16 @@ export function createApp(deps: AppDeps): express.Express {
             gather: { readerFactory: deps.readerFactory, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
             mirrorSystemActions: config.mirrorSystemActions,
             questionnaires,
+            plans: deps.plans,
+            crdOptions: deps.crdOptions,
+            coverageCards: deps.coverageCards,
           }),
         },
       ];
     }),
   );
   const feedback = new FeedbackRecorder(logger);
-  const discovery = { services: discoveryEntries(deps.services) };
+  const discovery = { services: discoveryEntries(deps.services, deps.crdOptions) };
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
 
   const app = express();
@@ -270,6 +282,8 @@ export function hookLogFields(service: string, request: HookRequest, result: Ord
     decisions: result.decisions,
     fhirRequests: result.fhirRequests,
     ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
+    // CRD dev-6: which options of the request's configuration could not be applied (codes, never values).
+    ...(result.configuration.length > 0 ? { configuration: result.configuration } : {}),
     durationMs,
   };
 }

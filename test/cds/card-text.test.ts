@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { pruneEmpty } from '../../src/cds/coverage-information.js';
+import { pruneEmpty } from '../../src/crd/coverage-information.js';
 import { md } from '../../src/cds/render-card.js';
 
 /** Escape every markdown character and fold whitespace: what md must do to any text from the record. */

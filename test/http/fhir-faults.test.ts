@@ -12,7 +12,7 @@ import { testApp } from '../support/service.js';
 const token = randomUUID();
 const DEADLINE_MS = 600;
 const app = testApp({ ...loadConfig({}), fhirTimeoutMs: DEADLINE_MS });
-const coverage = { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' } } as Resource;
+const coverage = { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' }, payor: [{ display: 'Example Medicare Advantage Plan' }] } as Resource;
 // A patient with a documented cancer history (a condition) and a fever (an observation), plus routine vitals.
 const records: Resource[] = [
   { resourceType: 'Patient', id: 'pat', birthDate: '1958-02-02' } as Resource,
