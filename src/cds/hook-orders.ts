@@ -53,7 +53,8 @@ function prefetchedServiceRequests(prefetch: Readonly<Record<string, unknown>> |
 }
 
 /**
- * Reads the ServiceRequests named by reference: from the appointment's contained resources, from prefetch, else
+ * Reads the ServiceRequests named by reference: from the appointment's contained resources, from prefetch (or the
+ * appointments Bundle), else
  * from the FHIR server through the call's session (one deadline for every read of the call). An order that cannot
  * be read, or that is another patient's, is left out: nothing is known of it, so it is not evaluated.
  */
@@ -62,7 +63,8 @@ async function resolveOrders(
   request: HookRequest,
   session: FhirSession,
 ): Promise<OrderInScope[]> {
-  const prefetched = prefetchedServiceRequests(request.prefetch);
+  // A client may put the ServiceRequest in the appointments Bundle beside its Appointment: it counts as prefetched.
+  const prefetched = prefetchedServiceRequests({ ...request.prefetch, ' appointments': request.context.appointments });
   const toRead = new Set<string>();
   const local = new Map<string, ServiceRequest>();
   for (const w of wanted) {

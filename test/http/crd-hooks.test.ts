@@ -230,6 +230,13 @@ describe('the primary hooks appointment-book and order-dispatch (CRD hook-16, ho
     expect(update?.resource.resourceType).toBe('ServiceRequest');
     expect(assertionFor(body, 'mri-on-server')).toMatchObject({ covered: 'covered', paNeeded: 'satisfied', coverage: 'Coverage/pat-coverage' });
   });
+  test('appointment-book reads an order contained in the appointment, or sent beside it in the appointments Bundle', async () => {
+    const contained: Appointment = { ...appointment('#sr'), id: 'appt-contained', contained: [{ ...mri('sr'), status: 'active' }] };
+    const inBundle = { ...mri('beside'), status: 'active' } as ServiceRequest;
+    const body = await call({ hook: 'appointment-book', appointments: [contained, appointment('ServiceRequest/beside', 'appt-beside'), inBundle] });
+    expect(determinations(body).map((d) => d.order)).toEqual(['ServiceRequest/sr', 'ServiceRequest/beside']);
+    expect([...updatesOf(body).keys()]).toEqual(['sr', 'beside']);
+  });
   test('appointment-book on an appointment based on a brain MRI gets no card', async () => {
     expect(await call({ hook: 'appointment-book', appointments: [appointment('ServiceRequest/brain-on-server')] }, 'fetch')).toEqual({ cards: [] });
   });
