@@ -32,15 +32,18 @@ export function serviceRequestReference(reference: unknown): string | undefined 
   return m?.[1];
 }
 
-/** Every ServiceRequest the prefetch carries, by "ServiceRequest/id", whatever the key (a client may rename it). */
-function prefetchedServiceRequests(prefetch: Readonly<Record<string, unknown>> | undefined): Map<string, ServiceRequest> {
+/**
+ * Every ServiceRequest among what the client sent (prefetch values, whatever their key, since a client may rename
+ * it; the appointments Bundle), by "ServiceRequest/id".
+ */
+function sentServiceRequests(values: readonly unknown[]): Map<string, ServiceRequest> {
   const found = new Map<string, ServiceRequest>();
   const keep = (r: unknown): void => {
     if (isObject(r) && r.resourceType === 'ServiceRequest' && typeof r.id === 'string') {
       found.set(`ServiceRequest/${r.id}`, r as unknown as ServiceRequest);
     }
   };
-  for (const value of Object.values(prefetch ?? {})) {
+  for (const value of values) {
     if (isObject(value) && value.resourceType === 'Bundle' && Array.isArray(value.entry)) {
       for (const e of value.entry as unknown[]) {
         keep(isObject(e) ? e.resource : undefined);
@@ -64,7 +67,7 @@ async function resolveOrders(
   session: FhirSession,
 ): Promise<OrderInScope[]> {
   // A client may put the ServiceRequest in the appointments Bundle beside its Appointment: it counts as prefetched.
-  const prefetched = prefetchedServiceRequests({ ...request.prefetch, ' appointments': request.context.appointments });
+  const prefetched = sentServiceRequests([...Object.values(request.prefetch ?? {}), request.context.appointments]);
   const toRead = new Set<string>();
   const local = new Map<string, ServiceRequest>();
   for (const w of wanted) {

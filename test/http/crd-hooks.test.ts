@@ -231,7 +231,8 @@ describe('the primary hooks appointment-book and order-dispatch (CRD hook-16, ho
     expect(assertionFor(body, 'mri-on-server')).toMatchObject({ covered: 'covered', paNeeded: 'satisfied', coverage: 'Coverage/pat-coverage' });
   });
   test('appointment-book reads an order contained in the appointment, or sent beside it in the appointments Bundle', async () => {
-    const contained: Appointment = { ...appointment('#sr'), id: 'appt-contained', contained: [{ ...mri('sr'), status: 'active' }] };
+    const containedOrder: ServiceRequest = { ...mri('sr'), status: 'active' };
+    const contained: Appointment = { ...appointment('#sr'), id: 'appt-contained', contained: [containedOrder] };
     const inBundle = { ...mri('beside'), status: 'active' } as ServiceRequest;
     const body = await call({ hook: 'appointment-book', appointments: [contained, appointment('ServiceRequest/beside', 'appt-beside'), inBundle] });
     expect(determinations(body).map((d) => d.order)).toEqual(['ServiceRequest/sr', 'ServiceRequest/beside']);
