@@ -110,8 +110,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
         const det = determine(loaded, record, index, order, all, receivedAt);
         determinations.push(det);
         decisions.push(det.outcome.decision);
-        // hook-19: no documentation request on a secondary hook, where the card alone is shown.
-        const questionnaire = primary ? questionnaireFor(det, baseUrl) : undefined;
+        const questionnaire = questionnaireFor(det, baseUrl);
         const plan = situation.kind === 'served' ? situation.plan : undefined;
         const card = renderer.card(det, situation.kind === 'served' ? 'active' : 'unreadable', policyUrl, {
           questionnaire,
