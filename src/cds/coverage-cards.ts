@@ -18,6 +18,8 @@ export interface CoverageCardTemplates {
   readonly unreadable: { readonly reason: string; readonly coverageDisplay: string };
   readonly withoutDetermination: string;
   readonly orderLine: string;
+  /** Appended to the order line on order-dispatch: who the order goes to. */
+  readonly dispatchedTo: string;
   readonly configuration: { readonly indicator: 'info' | 'warning' | 'critical'; readonly summary: string; readonly detail: string };
 }
 
@@ -29,7 +31,7 @@ const situation = {
 };
 const schema = {
   type: 'object',
-  required: ['situations', 'unreadable', 'withoutDetermination', 'orderLine', 'configuration'],
+  required: ['situations', 'unreadable', 'withoutDetermination', 'orderLine', 'dispatchedTo', 'configuration'],
   properties: {
     situations: {
       type: 'object',
@@ -44,6 +46,7 @@ const schema = {
     unreadable: { type: 'object', required: ['reason', 'coverageDisplay'], properties: { reason: text, coverageDisplay: text } },
     withoutDetermination: text,
     orderLine: text,
+    dispatchedTo: text,
     configuration: {
       type: 'object',
       required: ['indicator', 'summary', 'detail'],

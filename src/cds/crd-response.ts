@@ -137,13 +137,14 @@ export function kindOf(det: Determination): CardKind {
 /**
  * A determination card as CRD wants it: the plan's name as source.label (resp-4), a CRD response type as
  * source.topic (resp-5), the order named in the detail (dev-24) and referenced in the associated-resource
- * extension (dev-25), beside the determination's own `order`.
+ * extension (dev-25), beside the determination's own `order`. On order-dispatch the line says who the order goes to.
  */
-export function crdCard(card: Card, det: Determination, plan: Plan | undefined, via: string | undefined, w: CrdWording): Card {
+export function crdCard(card: Card, det: Determination, plan: Plan | undefined, via: string | undefined, w: CrdWording, performer?: string): Card {
+  const dispatched = performer !== undefined ? fill(w.coverageCards.dispatchedTo, { performer: performer.replace(/[`\s]/g, '') }) : '';
   return {
     ...card,
     source: { ...card.source, label: plan?.name ?? w.payerName, topic: topicOf(w.options, kindOf(det)) },
-    detail: `${fill(w.coverageCards.orderLine, { order: describeOrder(det.order) })}\n\n${card.detail ?? ''}`,
+    detail: `${fill(w.coverageCards.orderLine, { order: describeOrder(det.order) })}${dispatched}\n\n${card.detail ?? ''}`,
     extension: { ...card.extension, 'davinci-crd.associated-resource': [...(via !== undefined ? [via] : []), det.orderReference] },
   };
 }

@@ -116,7 +116,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
           questionnaire,
           suggestions: suggestionsFor(det, questionnaire, request.context.patientId, receivedAt, loaded),
         });
-        cards.push(crdCard(card, det, plan, via, wording));
+        cards.push(crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined));
         if (wantsCoverageInfo) {
           const action = coverageAction(order, assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire), wording);
           if (action) {

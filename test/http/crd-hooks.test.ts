@@ -248,6 +248,7 @@ describe('the primary hooks appointment-book and order-dispatch (CRD hook-16, ho
   test.each(['prefetch', 'fetch'] as const)('order-dispatch reads the order it is given (%s)', async (mode) => {
     const body = await call({ hook: 'order-dispatch', dispatchedOrders: ['ServiceRequest/mri-on-server'], performer: 'Organization/imaging-center' }, mode);
     expect(determinations(body)[0]).toMatchObject({ order: 'ServiceRequest/mri-on-server', decision: 'meets-criteria' });
+    expect(body.cards[0].detail).toContain('dispatched to `Organization/imaging-center`');
     expect(assertionFor(body, 'mri-on-server')?.covered).toBe('covered');
   });
   test('order-dispatch of a MedicationRequest gets no card', async () => {
