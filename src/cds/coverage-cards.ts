@@ -16,6 +16,8 @@ interface SituationWording {
 export interface CoverageCardTemplates {
   readonly situations: Readonly<Record<UnreviewedSituation, SituationWording>>;
   readonly unreadable: { readonly reason: string; readonly coverageDisplay: string };
+  /** appointment-book / order-dispatch: orders named by reference that could not be read. */
+  readonly unreadOrders: { readonly indicator: 'info' | 'warning' | 'critical'; readonly summary: string; readonly detail: string };
   readonly withoutDetermination: string;
   readonly orderLine: string;
   /** Appended to the order line on order-dispatch: who the order goes to. */
@@ -31,7 +33,7 @@ const situation = {
 };
 const schema = {
   type: 'object',
-  required: ['situations', 'unreadable', 'withoutDetermination', 'orderLine', 'dispatchedTo', 'configuration'],
+  required: ['situations', 'unreadable', 'unreadOrders', 'withoutDetermination', 'orderLine', 'dispatchedTo', 'configuration'],
   properties: {
     situations: {
       type: 'object',
@@ -44,6 +46,11 @@ const schema = {
       },
     },
     unreadable: { type: 'object', required: ['reason', 'coverageDisplay'], properties: { reason: text, coverageDisplay: text } },
+    unreadOrders: {
+      type: 'object',
+      required: ['indicator', 'summary', 'detail'],
+      properties: { indicator: { enum: ['info', 'warning', 'critical'] }, summary: { type: 'string', minLength: 1, maxLength: 139 }, detail: text },
+    },
     withoutDetermination: text,
     orderLine: text,
     dispatchedTo: text,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
 import { isoDay } from '../facts/fhir-dates.js';
 import { FAILURE_LABEL } from '../fhir/patient-record.js';
+import type { UnreadOrder } from './hook-orders.js';
 import type { CoverageSituation } from '../crd/coverage-choice.js';
 import {
   coverageInformationExtension,
@@ -167,6 +168,27 @@ export function unreviewedCard(
     detail: fill(wording.detail, vars),
     source: { label: plan, url: policyUrl, topic: topicOf(w.options, 'coverage') },
     extension: { 'davinci-crd.associated-resource': refs },
+  };
+}
+
+/**
+ * House rule: a failing FHIR server gets an answer that says what could not be done. Orders an appointment or a
+ * dispatch names that could not be read are listed on one warning card: nothing is known of them, so no
+ * coverage information can be recorded on them.
+ */
+export function unreadOrdersCard(unread: readonly UnreadOrder[], w: CrdWording): Card | undefined {
+  if (unread.length === 0) {
+    return undefined;
+  }
+  const t = w.coverageCards.unreadOrders;
+  const orders = unread.map((u) => `- \`${u.reference}\`: ${FAILURE_LABEL[u.failure]}`).join('\n');
+  return {
+    uuid: randomUUID(),
+    summary: clip(t.summary),
+    indicator: t.indicator,
+    detail: fill(t.detail, { orders, service: w.loaded.policy.service }),
+    source: { label: w.payerName, topic: topicOf(w.options, 'coverage') },
+    extension: { 'davinci-crd.associated-resource': unread.map((u) => u.reference) },
   };
 }
 

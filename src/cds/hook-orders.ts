@@ -1,6 +1,7 @@
 import type { Appointment, Reference, ServiceRequest } from 'fhir/r4.js';
 import { refersToPatient } from '../fhir/data-source.js';
-import { isObject, type FhirSession } from '../fhir/fhir-session.js';
+import { isObject, type FhirSession, type ReadOutcome } from '../fhir/fhir-session.js';
+import type { SourceFailure } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { ContextBundle, HookRequest } from './hook-request.js';
 import { draftServiceRequests, inScopeOrders, isInScope } from './scope.js';
@@ -12,11 +13,19 @@ export interface OrderInScope {
   readonly via?: string;
 }
 
+/** An order named by reference that could not be read (not a 404: that order does not exist), and why. */
+export interface UnreadOrder {
+  readonly reference: string;
+  readonly failure: SourceFailure;
+}
+
 /** The orders of one hook call: the in-scope ones to decide, and every order the call carries (SPEC §4). */
 export interface HookOrders {
   readonly inScope: readonly OrderInScope[];
   /** Every order of the request: a planned injection among them is evidence of surgery considered. */
   readonly all: readonly ServiceRequest[];
+  /** Orders an appointment or a dispatch names that could not be read: nothing is known of them. */
+  readonly unread: readonly UnreadOrder[];
 }
 
 function resourcesOf(bundle: ContextBundle | undefined): unknown[] {
@@ -65,7 +74,7 @@ async function resolveOrders(
   wanted: readonly { readonly reference: string; readonly via?: string; readonly contained?: readonly unknown[] }[],
   request: HookRequest,
   session: FhirSession,
-): Promise<OrderInScope[]> {
+): Promise<{ orders: OrderInScope[]; unread: UnreadOrder[] }> {
   // A client may put the ServiceRequest in the appointments Bundle beside its Appointment: it counts as prefetched.
   const prefetched = sentServiceRequests([...Object.values(request.prefetch ?? {}), request.context.appointments]);
   const toRead = new Set<string>();
@@ -83,16 +92,22 @@ async function resolveOrders(
       toRead.add(key);
     }
   }
-  const read = toRead.size > 0 ? await session.readAll(toRead) : new Map();
+  const read: Map<string, ReadOutcome> = toRead.size > 0 ? await session.readAll(toRead) : new Map();
   const out: OrderInScope[] = [];
+  const unread: UnreadOrder[] = [];
+  for (const [reference, outcome] of read) {
+    if ('failure' in outcome && outcome.failure !== 'not-found') {
+      unread.push({ reference, failure: outcome.failure });
+    }
+  }
   const seen = new Set<string>();
   for (const w of wanted) {
     const key = w.reference.startsWith('#') ? `${w.via ?? ''}${w.reference}` : serviceRequestReference(w.reference);
     if (key === undefined || seen.has(key)) {
       continue;
     }
-    const outcome = read.get(key) as { resource?: unknown } | undefined;
-    const resource = local.get(key) ?? prefetched.get(key) ?? outcome?.resource;
+    const outcome = read.get(key);
+    const resource = local.get(key) ?? prefetched.get(key) ?? (outcome !== undefined && 'resource' in outcome ? outcome.resource : undefined);
     if (!isObject(resource) || resource.resourceType !== 'ServiceRequest') {
       continue;
     }
@@ -104,7 +119,7 @@ async function resolveOrders(
     seen.add(key);
     out.push({ order, ...(w.via !== undefined ? { via: w.via } : {}) });
   }
-  return out;
+  return { orders: out, unread };
 }
 
 /**
@@ -123,7 +138,7 @@ export async function findOrders(request: HookRequest, session: FhirSession, loa
     case 'order-select': {
       const drafts = draftServiceRequests(request.context.draftOrders?.entry ?? []);
       const inScope = inScopeOrders(request.hook, drafts, request.context.selections, policy, valueSets);
-      return { inScope: inScope.map((order) => ({ order })), all: drafts };
+      return { inScope: inScope.map((order) => ({ order })), all: drafts, unread: [] };
     }
     case 'appointment-book': {
       const wanted = resourcesOf(request.context.appointments)
@@ -135,15 +150,15 @@ export async function findOrders(request: HookRequest, session: FhirSession, loa
               : [],
           ),
         );
-      const orders = await resolveOrders(wanted, request, session);
-      return { inScope: orders.filter((o) => isInScope(o.order, policy, valueSets)), all: orders.map((o) => o.order) };
+      const { orders, unread } = await resolveOrders(wanted, request, session);
+      return { inScope: orders.filter((o) => isInScope(o.order, policy, valueSets)), all: orders.map((o) => o.order), unread };
     }
     case 'order-dispatch': {
       const refs = request.context.dispatchedOrders ?? (request.context.order !== undefined ? [request.context.order] : []);
       // Other order types (MedicationRequest, DeviceRequest, …) are not this policy's: only ServiceRequests are read.
       const wanted = refs.filter((r) => serviceRequestReference(r) !== undefined).map((reference) => ({ reference }));
-      const orders = wanted.length > 0 ? await resolveOrders(wanted, request, session) : [];
-      return { inScope: orders.filter((o) => isInScope(o.order, policy, valueSets)), all: orders.map((o) => o.order) };
+      const { orders, unread } = wanted.length > 0 ? await resolveOrders(wanted, request, session) : { orders: [], unread: [] };
+      return { inScope: orders.filter((o) => isInScope(o.order, policy, valueSets)), all: orders.map((o) => o.order), unread };
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   configuredCards,
   coverageAction,
   crdCard,
+  unreadOrdersCard,
   unreviewedCard,
   type CrdWording,
 } from './crd-response.js';
@@ -88,9 +89,11 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     // the payer Organizations. One token, one deadline.
     const gatherRequest = gatherRequestOf(request);
     const session = openSession(gatherRequest, deps.gather);
-    const { inScope, all } = await findOrders(request, session, loaded);
+    const { inScope, all, unread } = await findOrders(request, session, loaded);
+    const unreadCard = unreadOrdersCard(unread, wording);
     if (inScope.length === 0) {
-      return { response: { cards: [] }, decisions: [], fhirRequests: session.requests, unchecked: [], configuration: configurationProblems };
+      const cards = unreadCard ? configuredCards(configurationCard(config, wording), [unreadCard], config) : [];
+      return { response: { cards }, decisions: [], fhirRequests: session.requests, unchecked: unread.map((u) => `ServiceRequest:${u.failure}`), configuration: configurationProblems };
     }
     const record = await gatherRecord(deps.prefetch, gatherRequest, deps.gather, { session, followUps: [payerOrganizations] });
     const evidence = coverageEvidence(record);
@@ -139,6 +142,9 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     }
     for (const [kind, orders] of unreviewed) {
       cards.push(unreviewedCard(kind, orders, policyUrl, wording));
+    }
+    if (unreadCard) {
+      cards.push(unreadCard);
     }
     return {
       response: respond(configuredCards(configurationCard(config, wording), cards, config), systemActions, deps.mirrorSystemActions),

@@ -251,6 +251,21 @@ describe('the primary hooks appointment-book and order-dispatch (CRD hook-16, ho
     expect(body.cards[0].detail).toContain('dispatched to `Organization/imaging-center`');
     expect(assertionFor(body, 'mri-on-server')?.covered).toBe('covered');
   });
+  test('order-dispatch when the FHIR server fails to return the order: a card says it could not be checked, and nothing is recorded', async () => {
+    fhir.faults.status = { type: 'ServiceRequest', code: 500 };
+    try {
+      const body = await call({ hook: 'order-dispatch', dispatchedOrders: ['ServiceRequest/mri-on-server'], performer: 'Organization/imaging-center' }, 'fetch');
+      expect(body.cards).toHaveLength(1);
+      expect(body.cards[0].indicator).toBe('warning');
+      expect(body.cards[0].detail).toContain('ServiceRequest/mri-on-server');
+      expect(body.systemActions).toBeUndefined();
+    } finally {
+      delete fhir.faults.status;
+    }
+  });
+  test('order-dispatch of an order the FHIR server does not have gets no card', async () => {
+    expect(await call({ hook: 'order-dispatch', dispatchedOrders: ['ServiceRequest/no-such-order'], performer: 'Organization/imaging-center' }, 'fetch')).toEqual({ cards: [] });
+  });
   test('order-dispatch of a MedicationRequest gets no card', async () => {
     expect(await call({ hook: 'order-dispatch', dispatchedOrders: ['MedicationRequest/rx-1'], performer: 'Organization/pharmacy' })).toEqual({ cards: [] });
   });
