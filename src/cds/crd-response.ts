@@ -166,7 +166,8 @@ export function unreviewedCard(
     summary: clip(fill(wording.summary, vars)),
     indicator: wording.indicator,
     detail: fill(wording.detail, vars),
-    source: { label: plan, url: policyUrl, topic: topicOf(w.options, 'coverage') },
+    // SPEC §7.1: with no determination, the label is the service's configured payer name.
+    source: { label: w.payerName, url: policyUrl, topic: topicOf(w.options, 'coverage') },
     extension: { 'davinci-crd.associated-resource': refs },
   };
 }
