@@ -119,8 +119,13 @@ export function assertionForUnreviewed(situation: Extract<CoverageSituation, { k
  * assertion with the same outcome for the same coverage (CRD resp-29, resp-35). The order goes back unchanged but
  * for this service's extension (resp-37).
  */
-export function coverageAction(order: ServiceRequest, assertion: CoverageAssertion, w: CrdWording): Action | undefined {
-  if (alreadyAsserted(order, assertion)) {
+export function coverageAction(
+  order: ServiceRequest,
+  assertion: CoverageAssertion,
+  w: CrdWording,
+  questionnaireServed?: (canonical: string) => boolean,
+): Action | undefined {
+  if (alreadyAsserted(order, assertion, questionnaireServed ? { questionnaireServed } : {})) {
     return undefined;
   }
   return {

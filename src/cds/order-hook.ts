@@ -81,6 +81,11 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     options: deps.crdOptions,
     payerName: deps.plans[0]?.name ?? loaded.policy.publisher,
   };
+  /** Whether a questionnaire canonical ("…/Questionnaire/<id>|1.1") is still served by this service. */
+  const questionnaireServed = (canonical: string): boolean => {
+    const id = /\/Questionnaire\/([^/|]+)(?:\|.*)?$/.exec(canonical)?.[1];
+    return id !== undefined && (id === loaded.policy.id || deps.questionnaires.has(id));
+  };
 
   return async function handleOrderHook(request, receivedAt, baseUrl) {
     const config = readConfiguration(deps.crdOptions, request.extension);
@@ -121,7 +126,8 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
         });
         cards.push(crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined));
         if (wantsCoverageInfo) {
-          const action = coverageAction(order, assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire), wording);
+          const assertion = assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire);
+          const action = coverageAction(order, assertion, wording, questionnaireServed);
           if (action) {
             systemActions.push(action);
           }

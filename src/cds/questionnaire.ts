@@ -182,6 +182,12 @@ export class QuestionnaireStore {
     this.entries.set(id, entry);
   }
 
+  /** Whether a questionnaire is still served under this id (without building it). */
+  has(id: string): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.until >= this.clock();
+  }
+
   get(id: string): Questionnaire | undefined {
     const entry = this.entries.get(id);
     if (!entry) {

@@ -72,12 +72,22 @@ function keyOfAssertion(a: CoverageAssertion): string {
  * confirm or replace.
  * @param resource - the order as the client sent or holds it
  * @param assertion - what this service asserts now
+ * @param options - questionnaireServed: whether a questionnaire canonical on the earlier assertion is still served
  */
-export function alreadyAsserted(resource: Resource, assertion: CoverageAssertion): boolean {
+export function alreadyAsserted(
+  resource: Resource,
+  assertion: CoverageAssertion,
+  options: { readonly questionnaireServed?: (canonical: string) => boolean } = {},
+): boolean {
   const extensions = (resource as { extension?: unknown }).extension;
   if (!Array.isArray(extensions)) {
     return false;
   }
   const wanted = keyOfAssertion(assertion);
-  return (extensions as Extension[]).some((e) => typeof e === 'object' && e !== null && isThisServices(e) && keyOfExtension(e) === wanted);
+  // A questionnaire link the service no longer serves (per-determination questionnaires are kept a day) is worth
+  // replacing: the documentation it asks for is still needed, and DTR must be able to fetch the form.
+  const linksServed = (e: Extension): boolean =>
+    options.questionnaireServed === undefined ||
+    partsOf(e, 'questionnaire').every((q) => typeof q.valueCanonical !== 'string' || options.questionnaireServed?.(q.valueCanonical) === true);
+  return (extensions as Extension[]).some((e) => typeof e === 'object' && e !== null && isThisServices(e) && keyOfExtension(e) === wanted && linksServed(e));
 }

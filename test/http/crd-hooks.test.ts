@@ -163,6 +163,20 @@ describe('re-signing and several orders (CRD resp-29, resp-35, resp-37, dev-24, 
     expect(again.systemActions).toBeUndefined();
     expect(determinations(again)[0]?.decision).toBe('meets-criteria');
   });
+  test('re-signing an order that needs documentation brings no second update while its questionnaire is served, and a fresh one once it is not', async () => {
+    const backPainOnly = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: condition('M54.50', { onset: daysAgo(70) }) }] };
+    const first = await call({ hook: 'order-sign', draftOrders: [mri('q-1')], prefetch: { conditions: backPainOnly } });
+    expect(determinations(first)[0]?.decision).toBe('documentation-needed');
+    const returned = updatesOf(first).get('q-1')?.resource as ServiceRequest;
+    const again = await call({ hook: 'order-sign', draftOrders: [returned], prefetch: { conditions: backPainOnly } });
+    expect(again.systemActions).toBeUndefined();
+    // A day later the per-order questionnaire is no longer served: the link on the order is renewed.
+    const expired = JSON.parse(JSON.stringify(returned).replace(/Questionnaire\/cohere-ma-mri-lumbar-spine-v1-1-[0-9a-f-]+/g, 'Questionnaire/cohere-ma-mri-lumbar-spine-v1-1-expired')) as ServiceRequest;
+    const later = await call({ hook: 'order-sign', draftOrders: [expired], prefetch: { conditions: backPainOnly } });
+    const renewed = coverageInformationOn(updatesOf(later).get('q-1')?.resource);
+    expect(renewed).toHaveLength(1);
+    expect(JSON.stringify(renewed)).not.toContain('expired');
+  });
   test('Another payer’s coverage-information on the order is kept when this service updates it', async () => {
     const theirs: Extension = {
       url: 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information',
