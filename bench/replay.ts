@@ -4,6 +4,9 @@
 // start-up and replayed. (a) → (a″) is the cost of the code around the hook; (a″) → (b) the hook's work.
 import express from 'express';
 import { loadCardTemplates } from '../src/cds/card-templates.js';
+import { loadCoverageCardTemplates } from '../src/cds/coverage-cards.js';
+import { loadConfigurationOptions } from '../src/crd/configuration.js';
+import { loadPlans } from '../src/crd/plans.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
 import { requestValidators } from '../src/cds/hook-request.js';
 import { createOrderHook } from '../src/cds/order-hook.js';
@@ -17,7 +20,7 @@ import { orderSign, typicalPatient } from './fixtures.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const service = loadServiceDefinitions()[0];
+const service = loadServiceDefinitions().find((d) => d.hooks.includes('order-sign'));
 if (!service) {
   throw new Error('no service definition');
 }
@@ -30,6 +33,9 @@ const hook = createOrderHook({
   gather: { readerFactory: fhirKitReader, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
   mirrorSystemActions: config.mirrorSystemActions,
   questionnaires: new QuestionnaireStore(),
+  plans: loadPlans(config.plansFile),
+  crdOptions: loadConfigurationOptions(),
+  coverageCards: loadCoverageCardTemplates(),
 });
 const first = validators.hookRequest(JSON.parse(JSON.stringify(orderSign(typicalPatient(), { prefetch: true }))));
 if (!first.ok) {

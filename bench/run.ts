@@ -11,7 +11,11 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadCardTemplates } from '../src/cds/card-templates.js';
-import { chooseCoverage, coverageInformationAction } from '../src/cds/coverage-information.js';
+import { loadCoverageCardTemplates } from '../src/cds/coverage-cards.js';
+import { loadConfigurationOptions, readConfiguration } from '../src/crd/configuration.js';
+import { loadPlans } from '../src/crd/plans.js';
+import { assertionForDetermination, coverageAction, type CrdWording } from '../src/cds/crd-response.js';
+import { chooseCoverage, coverageEvidence } from '../src/crd/coverage-choice.js';
 import { determine } from '../src/cds/determine.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
 import { requestValidators } from '../src/cds/hook-request.js';
@@ -236,7 +240,7 @@ function coreCost(p: BenchPatient, iterations: number): { mean: number; p99: num
  */
 async function wholeHook(p: BenchPatient, iterations: number, evictMegabytes: number, rounds = 5): Promise<{ warm: number; evicted: number }> {
   const loaded = loadPolicy();
-  const prefetch = prefetchTemplates(loadServiceDefinitions()[0] ?? ({} as never));
+  const prefetch = prefetchTemplates(loadServiceDefinitions().find((d) => d.hooks.includes('order-sign')) ?? ({} as never));
   const validators = requestValidators(prefetch.map((t) => t.key));
   const hook = createOrderHook({
     loaded,
@@ -245,6 +249,9 @@ async function wholeHook(p: BenchPatient, iterations: number, evictMegabytes: nu
     gather: { readerFactory: fhirKitReader, deadlineMs: 4000, maxPages: 100 },
     mirrorSystemActions: false,
     questionnaires: new QuestionnaireStore(),
+    plans: loadPlans(),
+    crdOptions: loadConfigurationOptions(),
+    coverageCards: loadCoverageCardTemplates(),
   });
   const text = JSON.stringify(orderSign(p, { prefetch: true }));
   const other = new Float64Array((evictMegabytes * 2 ** 20) / 8);
@@ -282,7 +289,7 @@ async function wholeHook(p: BenchPatient, iterations: number, evictMegabytes: nu
 async function steps(p: BenchPatient, iterations: number): Promise<[string, number][]> {
   const loaded = loadPolicy();
   const templates = loadCardTemplates();
-  const prefetch = prefetchTemplates(loadServiceDefinitions()[0] ?? ({} as never));
+  const prefetch = prefetchTemplates(loadServiceDefinitions().find((d) => d.hooks.includes('order-sign')) ?? ({} as never));
   const validators = requestValidators(prefetch.map((t) => t.key));
   const renderer = new CardRenderer(loaded, templates);
   const text = JSON.stringify(orderSign(p, { prefetch: true }));
@@ -296,8 +303,15 @@ async function steps(p: BenchPatient, iterations: number): Promise<[string, numb
   const facts = extractFacts(factInput);
   const values = new Map([...facts].map(([id, f]) => [id, f.value]));
   const det = determine(loaded, record, index, p.order, [p.order], now);
-  const coverage = chooseCoverage(record, now);
-  const card = renderer.card(det, coverage.state, 'http://127.0.0.1/policies/x');
+  const plans = loadPlans();
+  const crdOptions = loadConfigurationOptions();
+  const wording: CrdWording = { loaded, templates, coverageCards: loadCoverageCardTemplates(), options: crdOptions, payerName: plans[0]?.name ?? '' };
+  const config = readConfiguration(crdOptions, undefined);
+  const coverage = chooseCoverage(coverageEvidence(record), plans, p.order, now);
+  if (coverage.kind !== 'served') {
+    throw new Error(`the bench patient's coverage is not served (${coverage.kind})`);
+  }
+  const card = renderer.card(det, 'active', 'http://127.0.0.1/policies/x');
   const measured: [string, () => unknown][] = [
     ['JSON.parse of the request body', () => JSON.parse(text)],
     ['validate the request (ajv)', () => validators.hookRequest(body)],
@@ -305,9 +319,10 @@ async function steps(p: BenchPatient, iterations: number): Promise<[string, numb
     ['index records that count (dates, statuses)', () => new RecordIndex(record)],
     ['compute the 40 facts', () => extractFacts(factInput)],
     ['evaluate both trees, decide, missing', () => decide(loaded.policy, values)],
-    ['render the card', () => renderer.card(det, coverage.state, 'http://127.0.0.1/policies/x')],
+    ['choose the coverage (SPEC §7.1)', () => chooseCoverage(coverageEvidence(record), plans, p.order, now)],
+    ['render the card', () => renderer.card(det, 'active', 'http://127.0.0.1/policies/x')],
     [`questionnaire of the missing facts (${det.outcome.missing.length})`, () => buildQuestionnaire(loaded.policy, 'http://127.0.0.1', det.outcome.missing, { id: 'q', title: 'q', facts })],
-    ['coverage-information action', () => coverageInformationAction(det, coverage, now, loaded, templates, (id) => id)],
+    ['coverage-information action', () => coverageAction(p.order, assertionForDetermination(det, coverage, config, wording, (id: string) => id, now), wording)],
     ['JSON.stringify of the response', () => JSON.stringify({ cards: [card] })],
   ];
   const out: [string, number][] = [];

@@ -54,6 +54,11 @@ export interface Config {
    * (a closed network where http is acceptable).
    */
   readonly requireHttps: boolean;
+  /**
+   * CDS_PLANS_FILE: the JSON file of the health plans this service reviews (SPEC §7.1). Default: the shipped
+   * policy/plans.json, which holds the evaluation's example plan.
+   */
+  readonly plansFile?: string;
 }
 
 /** A configuration value is wrong; the service refuses to start rather than run misconfigured. */
@@ -142,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: env.CDS_BODY_LIMIT || '5mb',
     mirrorSystemActions: (env.CDS_MIRROR_SYSTEM_ACTIONS ?? '').toLowerCase() === 'on',
     requireHttps,
+    ...(env.CDS_PLANS_FILE ? { plansFile: env.CDS_PLANS_FILE } : {}),
   };
 }
 

@@ -17,6 +17,8 @@ export interface LogFields {
   readonly decisions?: readonly string[];
   readonly fhirRequests?: number;
   readonly unchecked?: readonly string[];
+  /** Da Vinci CRD configuration options a request sent that could not be applied (option codes). */
+  readonly configuration?: readonly string[];
   readonly code?: string;
   readonly field?: string;
   readonly card?: string;

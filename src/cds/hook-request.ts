@@ -1,20 +1,41 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { SupportedHook } from './discovery.js';
+import { SUPPORTED_HOOKS, type SupportedHook } from './discovery.js';
 
-/** A CDS Hooks 2.0.1 call to an order hook, as far as this service reads it; unknown fields are ignored. */
+/** A FHIR Bundle as a hook context carries it (draftOrders, appointments). */
+export interface ContextBundle {
+  readonly resourceType: 'Bundle';
+  readonly entry?: readonly { readonly resource?: unknown }[];
+}
+
+/**
+ * A CDS Hooks 2.0.1 call to one of the hooks this service answers, as far as it reads it; unknown fields are
+ * ignored (CRD hook-23, found-33). Which context fields are required depends on the hook (the schema below):
+ * order-sign / order-select carry draftOrders, appointment-book carries appointments, order-dispatch names the
+ * dispatched orders by reference and the performer.
+ */
 export interface HookRequest {
   readonly hook: SupportedHook;
   readonly hookInstance: string;
   readonly fhirServer?: string;
   readonly fhirAuthorization?: { readonly access_token: string; readonly token_type?: string };
   readonly context: {
-    readonly userId: string;
+    readonly userId?: string;
     readonly patientId: string;
     readonly encounterId?: string;
-    readonly draftOrders: { readonly resourceType: 'Bundle'; readonly entry?: readonly { readonly resource?: unknown }[] };
+    readonly draftOrders?: ContextBundle;
     readonly selections?: readonly string[];
+    /** appointment-book: the Bundle of proposed Appointments. */
+    readonly appointments?: ContextBundle;
+    /** order-dispatch (hook v1.0): references to the orders being dispatched. */
+    readonly dispatchedOrders?: readonly string[];
+    /** order-dispatch as some clients send it: one order reference. */
+    readonly order?: string;
+    /** order-dispatch: who the orders are dispatched to (a reference). Noted, not used for the decision. */
+    readonly performer?: string;
   };
   readonly prefetch?: Readonly<Record<string, unknown>>;
+  /** CDS Hooks §Extensions: Da Vinci CRD's davinci-crd.configuration rides here, read leniently. */
+  readonly extension?: unknown;
 }
 
 /** One CDS Hooks §Feedback item. */
@@ -35,12 +56,28 @@ export type Validation<T> = { readonly ok: true; readonly value: T } | { readonl
 /** FHIR id syntax; the patient id is put into FHIR URLs, so nothing else gets through. */
 const FHIR_ID = '^[A-Za-z0-9\\-.]{1,64}$';
 
+const BUNDLE = {
+  type: 'object',
+  required: ['resourceType'],
+  properties: {
+    resourceType: { const: 'Bundle' },
+    entry: { type: 'array', items: { type: 'object', properties: { resource: { type: 'object' } } } },
+  },
+};
+
+/** A FHIR reference string ("ServiceRequest/123", or an absolute URL). */
+const REFERENCE = { type: 'string', minLength: 1, maxLength: 2048 };
+
 function hookRequestSchema(prefetchKeys: readonly string[]): object {
+  const requires = (hooks: readonly SupportedHook[], then: object): object => ({
+    if: { properties: { hook: { enum: hooks } } },
+    then: { properties: { context: then } },
+  });
   return {
     type: 'object',
     required: ['hook', 'hookInstance', 'context'],
     properties: {
-      hook: { type: 'string', enum: ['order-sign', 'order-select'] },
+      hook: { type: 'string', enum: SUPPORTED_HOOKS },
       hookInstance: { type: 'string', minLength: 1, maxLength: 256 },
       fhirServer: { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2048 },
       fhirAuthorization: {
@@ -53,20 +90,17 @@ function hookRequestSchema(prefetchKeys: readonly string[]): object {
       },
       context: {
         type: 'object',
-        required: ['userId', 'patientId', 'draftOrders'],
+        required: ['patientId'],
         properties: {
           userId: { type: 'string', minLength: 1, maxLength: 256 },
           patientId: { type: 'string', pattern: FHIR_ID },
           encounterId: { type: 'string' },
-          draftOrders: {
-            type: 'object',
-            required: ['resourceType'],
-            properties: {
-              resourceType: { const: 'Bundle' },
-              entry: { type: 'array', items: { type: 'object', properties: { resource: { type: 'object' } } } },
-            },
-          },
+          draftOrders: BUNDLE,
           selections: { type: 'array', items: { type: 'string', minLength: 1 } },
+          appointments: BUNDLE,
+          dispatchedOrders: { type: 'array', minItems: 1, maxItems: 100, items: REFERENCE },
+          order: REFERENCE,
+          performer: REFERENCE,
         },
       },
       prefetch: {
@@ -75,9 +109,14 @@ function hookRequestSchema(prefetchKeys: readonly string[]): object {
         properties: Object.fromEntries(prefetchKeys.map((k) => [k, { type: ['object', 'null'] }])),
       },
     },
-    // order-select names the orders it is about (SPEC §1).
-    if: { properties: { hook: { const: 'order-select' } } },
-    then: { properties: { context: { required: ['selections'], properties: { selections: { minItems: 1 } } } } },
+    allOf: [
+      requires(['order-sign', 'order-select'], { required: ['userId', 'draftOrders'] }),
+      // order-select names the orders it is about (SPEC §1).
+      requires(['order-select'], { required: ['selections'], properties: { selections: { minItems: 1 } } }),
+      requires(['appointment-book'], { required: ['userId', 'appointments'] }),
+      // order-dispatch v1.0 sends dispatchedOrders; a single `order` reference is read the same way.
+      requires(['order-dispatch'], { required: ['performer'], anyOf: [{ required: ['dispatchedOrders'] }, { required: ['order'] }] }),
+    ],
   };
 }
 
@@ -136,7 +175,7 @@ function validator<T>(validate: ValidateFunction): (body: unknown) => Validation
       return { ok: true, value: body as T };
     }
     // Report the most specific error: if/then wrappers say less than the error inside them.
-    const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf');
     const error = errors[0];
     return error ? { ok: false, field: fieldOf(error), message: messageOf(error) } : { ok: false, field: '(body)', message: 'invalid request' };
   };

@@ -196,6 +196,12 @@ export class QuestionnaireStore {
     this.entries.set(id, entry);
   }
 
+  /** Whether a questionnaire is still served under this id (without building it). */
+  has(id: string): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && entry.until >= this.clock();
+  }
+
   /**
    * A held questionnaire, built for its reader.
    * @param id - the questionnaire id

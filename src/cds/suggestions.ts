@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Questionnaire, QuestionnaireResponse, QuestionnaireResponseItem, ServiceRequest } from 'fhir/r4.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
-import { pruneEmpty } from './coverage-information.js';
+import { pruneEmpty } from '../crd/coverage-information.js';
 import type { Suggestion } from './cds-types.js';
 import type { Determination } from './determine.js';
 import { canonical } from './questionnaire.js';

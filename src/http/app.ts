@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Questionnaire } from 'fhir/r4.js';
 import type { CardTemplates } from '../cds/card-templates.js';
+import type { CoverageCardTemplates } from '../cds/coverage-cards.js';
 import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
 import { FeedbackRecorder } from '../cds/feedback.js';
 import { requestValidators, type HookRequest } from '../cds/hook-request.js';
@@ -8,6 +9,8 @@ import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
 import { QuestionnaireStore, askableFacts, buildQuestionnaire, type QuestionnaireView } from '../cds/questionnaire.js';
 import { questionnaireFormPage, responseFromForm, responsePage } from '../cds/questionnaire-page.js';
 import type { Config } from '../config.js';
+import type { ConfigurationOptions } from '../crd/configuration.js';
+import type { Plan } from '../crd/plans.js';
 import { NoDataAccessError } from '../fhir/data-source.js';
 import type { FhirReaderFactory } from '../fhir/fhir-reader.js';
 import { PAGE_CSP, escapeHtml, htmlPage } from '../html.js';
@@ -24,6 +27,12 @@ export interface AppDeps {
   readonly templates: CardTemplates;
   readonly services: readonly ServiceDefinition[];
   readonly readerFactory: FhirReaderFactory;
+  /** The health plans this service reviews (SPEC §7.1). */
+  readonly plans: readonly Plan[];
+  /** Da Vinci CRD version, configuration options and card types. */
+  readonly crdOptions: ConfigurationOptions;
+  /** Wording of the §7.1 cards and the configuration warning. */
+  readonly coverageCards: CoverageCardTemplates;
   /** The clock, so tests can fix "now" when an order has no authoredOn. */
   readonly clock?: () => number;
 }
@@ -53,13 +62,16 @@ export function createApp(deps: AppDeps): express.Express {
             gather: { readerFactory: deps.readerFactory, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
             mirrorSystemActions: config.mirrorSystemActions,
             questionnaires,
+            plans: deps.plans,
+            crdOptions: deps.crdOptions,
+            coverageCards: deps.coverageCards,
           }),
         },
       ];
     }),
   );
   const feedback = new FeedbackRecorder(logger);
-  const discovery = { services: discoveryEntries(deps.services) };
+  const discovery = { services: discoveryEntries(deps.services, deps.crdOptions) };
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
 
   // One verifier for the hooks and the questionnaires: one memory of the token ids it has seen.
@@ -353,6 +365,8 @@ export function hookLogFields(service: string, request: HookRequest, result: Ord
     decisions: result.decisions,
     fhirRequests: result.fhirRequests,
     ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
+    // CRD dev-6: which options of the request's configuration could not be applied (codes, never values).
+    ...(result.configuration.length > 0 ? { configuration: result.configuration } : {}),
     durationMs,
   };
 }

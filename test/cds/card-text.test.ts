@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { pruneEmpty } from '../../src/cds/coverage-information.js';
+import { pruneEmpty } from '../../src/crd/coverage-information.js';
 import { loadCardTemplates } from '../../src/cds/card-templates.js';
 import { md, unreadNotesSentence } from '../../src/cds/render-card.js';
 

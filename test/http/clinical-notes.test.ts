@@ -5,7 +5,7 @@ import type { Resource } from 'fhir/r4.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { determinations, responseProblems } from '../support/conformance.js';
-import { condition, daysAgo, order } from '../support/clinical.js';
+import { condition, daysAgo, order, planCoverage } from '../support/clinical.js';
 import { fulfilPrefetch, hookRequest } from '../support/ehr.js';
 import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { base64, binary, note } from '../support/notes.js';
@@ -22,7 +22,7 @@ const SERVICE = '/cds-services/cohere-lumbar-mri';
 const context = { patientId: 'pat', userId: 'Practitioner/ordering-physician' };
 const coded: Resource[] = [
   { resourceType: 'Patient', id: 'pat', birthDate: '1958-02-02' } as Resource,
-  { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' } } as Resource,
+  planCoverage('pat'),
   condition('M54.50', { onset: daysAgo(60) }),
 ];
 // A phrase that must never appear in a log line: it stands for every note's clinical content.

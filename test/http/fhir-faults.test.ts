@@ -13,7 +13,7 @@ const token = randomUUID();
 // Long enough that a healthy server answers within it on a loaded two-core CI machine; short enough to wait for.
 const DEADLINE_MS = 2000;
 const app = testApp({ ...loadConfig({}), fhirTimeoutMs: DEADLINE_MS });
-const coverage = { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' } } as Resource;
+const coverage = { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' }, payor: [{ display: 'Example Medicare Advantage Plan' }] } as Resource;
 // A patient with a documented cancer history (a condition) and a fever (an observation), plus routine vitals.
 const records: Resource[] = [
   { resourceType: 'Patient', id: 'pat', birthDate: '1958-02-02' } as Resource,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import type { Resource } from 'fhir/r4.js';
 import { responseProblems, determinations } from '../support/conformance.js';
-import { condition, daysAgo, order, quantity, temperature, weight } from '../support/clinical.js';
+import { condition, daysAgo, order, quantity, temperature, weight, planCoverage } from '../support/clinical.js';
 import { hookRequest } from '../support/ehr.js';
 import { testApp } from '../support/service.js';
 
@@ -14,6 +14,7 @@ function searchset(resources: unknown[]): Record<string, unknown> {
   return { resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) };
 }
 
+/** Prefetch for a member of the configured plan (SPEC §7.1) with these resources. */
 function prefetchOf(resources: Resource[]): Record<string, unknown> {
   const byKey: Record<string, string> = {
     Coverage: 'coverage', Condition: 'conditions', Observation: 'observations', ImagingStudy: 'imagingStudies', Procedure: 'procedures',
@@ -23,6 +24,9 @@ function prefetchOf(resources: Resource[]): Record<string, unknown> {
   const prefetch: Record<string, unknown> = { patient: { resourceType: 'Patient', id: 'pat', birthDate: '1960-01-01' } };
   for (const key of KEYS.slice(1)) {
     prefetch[key] = searchset(resources.filter((r) => byKey[r.resourceType] === key));
+  }
+  if (!resources.some((r) => r.resourceType === 'Coverage')) {
+    prefetch.coverage = searchset([planCoverage()]);
   }
   return prefetch;
 }

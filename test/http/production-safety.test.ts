@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { Questionnaire, Resource } from 'fhir/r4.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { ageInYears, parseFhirDate, type FhirDate } from '../../src/facts/fhir-dates.js';
-import { condition, daysAgo, order } from '../support/clinical.js';
+import { condition, daysAgo, order, planCoverage } from '../support/clinical.js';
 import { hookRequest } from '../support/ehr.js';
 import { startEhrIdentity, type EhrIdentity } from '../support/ehr-identity.js';
 import { testApp } from '../support/service.js';
@@ -66,7 +66,8 @@ describe('questionnaires served without the EHR\'s credential carry nothing from
     const prefetch = {
       patient: { resourceType: 'Patient', id: PATIENT, birthDate: BIRTH },
       conditions: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { ...condition('M54.50', { onset: daysAgo(70) }), subject: { reference: `Patient/${PATIENT}` } } as Resource }] },
-      coverage: null, observations: null, imagingStudies: null, procedures: null, medicationRequests: null, serviceRequests: null, diagnosticReports: null, questionnaireResponses: null,
+      coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: planCoverage(PATIENT) }] },
+      observations: null, imagingStudies: null, procedures: null, medicationRequests: null, serviceRequests: null, diagnosticReports: null, questionnaireResponses: null,
     };
     const draft = { ...order(), subject: { reference: `Patient/${PATIENT}` } };
     const res = await request(app)

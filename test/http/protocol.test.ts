@@ -19,7 +19,7 @@ function prefetchWith(resources: unknown[]): Record<string, unknown> {
   });
   return {
     patient: { resourceType: 'Patient', id: 'pat', birthDate: '1960-01-01' },
-    coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' } } }] },
+    coverage: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'Coverage', id: 'cov', status: 'active', beneficiary: { reference: 'Patient/pat' }, payor: [{ display: 'Example Medicare Advantage Plan' }] } }] },
     conditions: bundle('Condition'),
     observations: bundle('Observation'),
     imagingStudies: null,
@@ -33,18 +33,24 @@ function prefetchWith(resources: unknown[]): Record<string, unknown> {
 }
 
 describe('discovery (CDS Hooks §Discovery)', () => {
-  test('one service id is registered for order-sign and order-select with the same prefetch templates', async () => {
+  test('each hook has its own service id, order-sign keeping cohere-lumbar-mri, all with the same prefetch templates', async () => {
     const res = await request(app).get('/cds-services');
     expect(res.status).toBe(200);
     const services = (res.body as { services: { id: string; hook: string; prefetch: Record<string, string> }[] }).services;
-    expect(services.map((s) => `${s.id}:${s.hook}`).sort()).toEqual(['cohere-lumbar-mri:order-select', 'cohere-lumbar-mri:order-sign']);
+    expect(services.map((s) => `${s.id}:${s.hook}`).sort()).toEqual([
+      'cohere-lumbar-mri-appointment:appointment-book',
+      'cohere-lumbar-mri-dispatch:order-dispatch',
+      'cohere-lumbar-mri-select:order-select',
+      'cohere-lumbar-mri:order-sign',
+    ]);
     for (const s of services) {
       expect(Object.keys(s.prefetch).sort()).toEqual(
         ['conditions', 'coverage', 'diagnosticReports', 'documentReferences', 'imagingStudies', 'medicationRequests', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
       );
       for (const [key, template] of Object.entries(s.prefetch)) {
-        // Restricted to the patient, inside the CDS Hooks query subset; prescriptions bring their Medications (SPEC §4.1).
-        const include = key === 'medicationRequests' ? '&_include=MedicationRequest:medication' : '';
+        // Restricted to the patient, inside the CDS Hooks query subset; prescriptions bring their Medications (SPEC
+        // §4.1) and the coverage search its payers (SPEC §7.1).
+        const include = key === 'medicationRequests' ? '&_include=MedicationRequest:medication' : key === 'coverage' ? '&_include=Coverage:payor' : '';
         expect(template.replace(include, '')).toMatch(/^(Patient\/\{\{context\.patientId\}\}|[A-Za-z]+\?patient=\{\{context\.patientId\}\})$/);
         expect(template.endsWith(include)).toBe(true);
       }
@@ -194,12 +200,16 @@ describe('the card, as the ordering clinician sees it', () => {
     expect(body.cards[0].summary).toBe('Lumbar MRI does not meet criteria: MR spectroscopy is not covered');
     expect(body.cards[0].detail).toContain('For purposes of spectroscopy');
   });
-  test('a patient without active coverage gets the card but no coverage-information action', async () => {
+  test('a patient with no coverage at all gets a card without a determination and a not-covered, coverage-not-found action', async () => {
     const res = await request(app)
       .post(SERVICE)
       .send(hookRequest({ hook: 'order-sign', patientId: 'pat', draftOrders: [order()], prefetch: { ...prefetchWith([condition('Z85.46')]), coverage: null } }));
-    expect(res.body.systemActions).toBeUndefined();
-    expect(res.body.cards[0].detail).toContain('No active coverage');
+    expect(res.body.cards).toHaveLength(1);
+    expect(res.body.cards[0].extension['necessity.determination']).toBeUndefined();
+    expect(res.body.cards[0].summary).toContain('No coverage found');
+    const parts = res.body.systemActions[0].resource.extension[0].extension as { url: string; valueCode?: string; valueCodeableConcept?: { coding: { code: string }[] } }[];
+    expect(parts.find((p) => p.url === 'covered')?.valueCode).toBe('not-covered');
+    expect(parts.find((p) => p.url === 'reason')?.valueCodeableConcept?.coding[0]?.code).toBe('coverage-not-found');
   });
   test('every card has a summary under 140 characters', async () => {
     const body = await sign([condition('M54.50'), condition('F11.20'), condition('M51.36')]);

@@ -4,7 +4,7 @@ import type { Questionnaire, QuestionnaireItem, Resource } from 'fhir/r4.js';
 import { askableFacts } from '../../src/cds/questionnaire.js';
 import { loadPolicy } from '../../src/policy/load-policy.js';
 import { determinations, responseProblems } from '../support/conformance.js';
-import { condition, daysAgo, order, procedure } from '../support/clinical.js';
+import { condition, daysAgo, order, procedure, planCoverage } from '../support/clinical.js';
 import { hookRequest } from '../support/ehr.js';
 import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { loadScenarios } from '../support/scenarios.js';
@@ -20,7 +20,7 @@ let fhir: FhirTestServer;
 beforeAll(async () => {
   const patients: Resource[] = ['back-pain', 'all-no', 'spectro'].map((id) => ({ resourceType: 'Patient', id, birthDate: '1960-01-01' }) as Resource);
   const backPain = (pid: string): Resource => ({ ...condition('M54.50', { onset: daysAgo(40) }), subject: { reference: `Patient/${pid}` } }) as Resource;
-  fhir = await startFhirTestServer({ token, resources: [...scenarios.flatMap((s) => [s.patient, ...s.resources]), ...patients, backPain('back-pain'), backPain('all-no'), backPain('spectro')] });
+  fhir = await startFhirTestServer({ token, resources: [...scenarios.flatMap((s) => [s.patient, ...s.resources]), ...patients, ...['back-pain', 'all-no', 'spectro'].map((id) => planCoverage(id) as Resource), backPain('back-pain'), backPain('all-no'), backPain('spectro')] });
 });
 afterAll(async () => {
   await fhir.close();

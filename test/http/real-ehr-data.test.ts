@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Condition, ImagingStudy, Medication, MedicationRequest, Resource, ServiceRequest } from 'fhir/r4.js';
 import { determinations, responseProblems } from '../support/conformance.js';
-import { RXNORM, answers, condition, daysAgo, lumbarStudy, order } from '../support/clinical.js';
+import { RXNORM, answers, condition, daysAgo, lumbarStudy, order, planCoverage } from '../support/clinical.js';
 import { fulfilPrefetch, hookRequest, type DiscoveredService } from '../support/ehr.js';
 import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { testApp } from '../support/service.js';
@@ -55,6 +55,7 @@ const records: Resource[] = [
   naproxenProduct,
   lisinopril,
   ...PATIENTS.map((id) => ({ resourceType: 'Patient', id, birthDate: '1961-04-04' }) as Resource),
+  ...PATIENTS.map((id) => planCoverage(id)),
   ...PATIENTS.filter((id) => id !== 'oid').map(backPain),
   prescription('contained', '#med', 35, { contained: [containedNaproxen] }),
   prescription('included', 'Medication/naproxen-500', 35),

@@ -1,5 +1,6 @@
 import type {
   Condition,
+  Coverage,
   DiagnosticReport,
   ImagingStudy,
   MedicationRequest,
@@ -42,6 +43,22 @@ const nextId = (prefix: string): string => `${prefix}-${++counter}`;
 
 export function patient(birthDate = '1960-05-01'): Patient {
   return { resourceType: 'Patient', id: 'pat', birthDate };
+}
+
+/** The evaluation's configured plan (SPEC §7.1), as the shipped policy/plans.json names it. */
+export const PLAN_NAME = 'Example Medicare Advantage Plan';
+export const PLAN_ID = { system: 'http://example.org/fhir/sid/payer-id', value: 'EXMA' };
+
+/** An active Coverage of the configured plan, named by payor display: a member whose orders the service reviews. */
+export function planCoverage(patientId = 'pat', extra: Partial<Coverage> = {}): Coverage {
+  return {
+    resourceType: 'Coverage',
+    id: `${patientId}-coverage`,
+    status: 'active',
+    beneficiary: { reference: `Patient/${patientId}` },
+    payor: [{ display: PLAN_NAME }],
+    ...extra,
+  };
 }
 
 export interface ConditionOptions {

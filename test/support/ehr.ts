@@ -41,10 +41,40 @@ export interface HookCall {
   readonly fhirServer?: string;
   readonly token?: string;
   readonly prefetch?: Record<string, unknown>;
+  /** CDS Hooks request extensions (davinci-crd.configuration). */
+  readonly extension?: Record<string, unknown>;
 }
 
-/** The JSON body of a CDS Hooks call for order-sign or order-select. */
-export function hookRequest(call: HookCall): Record<string, unknown> {
+/** An appointment-book call: the proposed Appointments (CDS Hooks appointment-book, CRD hooks.md). */
+export interface AppointmentCall extends Omit<HookCall, 'hook' | 'draftOrders' | 'selections'> {
+  readonly hook: 'appointment-book';
+  readonly appointments: readonly Resource[];
+}
+
+/** An order-dispatch call: the dispatched orders by reference, and the performer. */
+export interface DispatchCall extends Omit<HookCall, 'hook' | 'draftOrders' | 'selections'> {
+  readonly hook: 'order-dispatch';
+  readonly dispatchedOrders: readonly string[];
+  readonly performer: string;
+}
+
+/** The JSON body of a CDS Hooks call for order-sign, order-select, appointment-book or order-dispatch. */
+export function hookRequest(call: HookCall | AppointmentCall | DispatchCall): Record<string, unknown> {
+  if (call.hook === 'appointment-book' || call.hook === 'order-dispatch') {
+    const context =
+      call.hook === 'appointment-book'
+        ? { userId: 'Practitioner/ordering-physician', patientId: call.patientId, appointments: { resourceType: 'Bundle', type: 'collection', entry: call.appointments.map((resource) => ({ resource })) } }
+        : { patientId: call.patientId, dispatchedOrders: call.dispatchedOrders, performer: call.performer };
+    return {
+      hookInstance: randomUUID(),
+      hook: call.hook,
+      ...(call.fhirServer ? { fhirServer: call.fhirServer } : {}),
+      ...(call.token !== undefined ? { fhirAuthorization: { access_token: call.token, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'necessity' } } : {}),
+      context,
+      ...(call.prefetch ? { prefetch: call.prefetch } : {}),
+      ...(call.extension ? { extension: call.extension } : {}),
+    };
+  }
   const first = call.draftOrders[0] as ServiceRequest | undefined;
   const selections = call.selections ?? (call.hook === 'order-select' && first?.id ? [`ServiceRequest/${first.id}`] : undefined);
   return {
@@ -61,5 +91,6 @@ export function hookRequest(call: HookCall): Record<string, unknown> {
       ...(selections ? { selections } : {}),
     },
     ...(call.prefetch ? { prefetch: call.prefetch } : {}),
+    ...(call.extension ? { extension: call.extension } : {}),
   };
 }

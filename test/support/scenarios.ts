@@ -18,11 +18,17 @@ export interface Scenario {
     readonly missing?: string[];
     readonly notMissing?: string[];
     readonly cards?: number;
+    /** SPEC §7.1: false when the patient's coverage is not reviewed, so the card carries no determination. */
+    readonly determination?: false;
+    /** What the order's coverage-information must say: covered, the reason code, the Coverage referenced. */
+    readonly coverage?: { readonly covered?: string; readonly reason?: string; readonly reference?: string };
   };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SCENARIO_DIR = join(here, '..', 'fixtures', 'scenarios');
+/** Named scenarios for SPEC §7.1 (whose coverage), in the same format. */
+export const COVERAGE_SCENARIO_DIR = join(here, '..', 'fixtures', 'coverage-scenarios');
 
 const PLACEHOLDER = /^\$\{(now|today)(?:([+-])(\d+)([dwmy]))?\}$/;
 
@@ -66,10 +72,10 @@ export function resolvePlaceholders<T>(value: T, reference: Date): T {
   return value;
 }
 
-/** Every public scenario, dates resolved against `reference`. */
-export function loadScenarios(reference = new Date()): Scenario[] {
-  return readdirSync(SCENARIO_DIR)
+/** Every scenario of a folder (the public ones by default), dates resolved against `reference`. */
+export function loadScenarios(reference = new Date(), dir = SCENARIO_DIR): Scenario[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => resolvePlaceholders(JSON.parse(readFileSync(join(SCENARIO_DIR, f), 'utf8')) as Scenario, reference));
+    .map((f) => resolvePlaceholders(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Scenario, reference));
 }
