@@ -32,6 +32,13 @@ export interface LogFields {
   readonly reason?: string;
   /** The issuer a refused token claimed: a URL, not a secret. */
   readonly issuer?: string;
+  /** The record store: which engine, records waiting in its queue, records refused, rows deleted. */
+  readonly engine?: string;
+  readonly queued?: number;
+  readonly dropped?: number;
+  readonly deleted?: number;
+  /** Migrations applied at start (their versioned names). */
+  readonly migrations?: readonly string[];
 }
 
 export interface Logger {
