@@ -37,6 +37,8 @@ export interface LogFields {
   readonly queued?: number;
   readonly dropped?: number;
   readonly deleted?: number;
+  /** Which reviewer token was used: the first 8 hex digits of its SHA-256, never the token. */
+  readonly reviewer?: string;
   /** Migrations applied at start (their versioned names). */
   readonly migrations?: readonly string[];
 }

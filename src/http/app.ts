@@ -294,8 +294,11 @@ function requestLog(logger: Logger): express.RequestHandler {
   };
 }
 
-/** The one place errors become HTTP: catalog status and an OperationOutcome body. */
-function errorHandler(logger: Logger): express.ErrorRequestHandler {
+/**
+ * The one place errors become HTTP: catalog status and an OperationOutcome body. Exported so that routers
+ * built apart from createApp (the reviewers' audit API) answer through it too.
+ */
+export function errorHandler(logger: Logger): express.ErrorRequestHandler {
   return (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = toServiceError(error);
     if (e.status >= 500) {
@@ -306,7 +309,7 @@ function errorHandler(logger: Logger): express.ErrorRequestHandler {
     if (res.headersSent) {
       return;
     }
-    if (e.code === 'UNAUTHORIZED') {
+    if (e.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer');
     }
     res.status(e.status).type('application/fhir+json').send(JSON.stringify(operationOutcome(e)));

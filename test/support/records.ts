@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Decision } from '../../src/engine/decide.js';
+import { projectRoot } from '../../src/project-root.js';
 import type { DeterminationRecord, EvidenceRecord, InvocationRecord, JsonValue } from '../../src/store/record-store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const RECORDS = join(here, '..', 'fixtures', 'records');
+// Found from the project root, so the compiled benchmark (dist/) reads the same fixtures as the tests.
+const RECORDS = join(projectRoot(), 'test', 'fixtures', 'records');
 
 /** A response the service sent for a scenario with this decision (test/fixtures/records). */
 export function sentResponse(decision: Decision): JsonValue {
