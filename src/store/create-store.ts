@@ -84,10 +84,15 @@ function postgres(url: string, schema: string, logger: Logger, overrides: StoreO
     application_name: 'necessity',
     options: `-c search_path=${schema}`,
   });
-  // An idle connection dropped by the server (restart, failover) is reported here; without a listener the
-  // process would crash. The next query opens a fresh connection.
-  pool.on('error', (error) => {
-    logger.warn({ event: 'store-connection-lost', engine: 'postgres', errorName: error.name }, 'an idle database connection was closed');
+  // A connection the server or network drops (restart, failover) emits 'error' on its client: the pool
+  // listens only while the client is idle, and an 'error' nobody listens to ends the process. Every client
+  // gets a listener for its whole life; the statement in flight is failed by pg itself and the queue retries.
+  const lost = (error: Error): void => {
+    logger.warn({ event: 'store-connection-lost', engine: 'postgres', errorName: error.name }, 'a database connection was closed');
+  };
+  pool.on('error', lost);
+  pool.on('connect', (client) => {
+    client.on('error', lost);
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

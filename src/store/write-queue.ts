@@ -252,11 +252,11 @@ export class WriteQueue<T> {
   }
 
   /**
-   * The periodic warning (or, on a refusal, one right away when no warning timer is running yet: the
-   * timer's next line carries the count of later refusals).
+   * The periodic warning; on the first refusal since the last line, one right away (the next periodic line
+   * counts the refusals after it).
    */
   private warnNow(periodic = false): void {
-    if (!periodic && this.warnTimer !== undefined) {
+    if (!periodic && this.droppedSinceWarning !== 1) {
       return;
     }
     if (this.pending.length === 0 && this.droppedSinceWarning === 0) {
