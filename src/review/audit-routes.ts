@@ -5,6 +5,7 @@ import { reviewerAuth } from '../http/reviewer-auth.js';
 import type { Logger } from '../logger.js';
 import {
   DECISIONS,
+  InvalidCursorError,
   MAX_PAGE_SIZE,
   StoreUnavailableError,
   type AssertionRecord,
@@ -14,7 +15,6 @@ import {
   type InvocationSummary,
   type RecordStore,
 } from '../store/record-store.js';
-import { InvalidCursorError } from '../store/sql-store.js';
 
 export interface AuditDeps {
   readonly store: RecordStore;

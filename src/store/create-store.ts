@@ -52,7 +52,6 @@ export async function createStore(config: StoreConfig, logger: Logger, overrides
   return new SqlRecordStore(db, {
     engine,
     logger,
-    schema,
     queueMax: config.queueMax,
     writeTimeoutMs: config.writeTimeoutMs,
     ...pick(overrides),

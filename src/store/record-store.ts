@@ -74,8 +74,11 @@ export interface InvocationRecord {
   readonly orders: readonly string[];
   readonly policy: { readonly id: string; readonly version: string };
   readonly determinations: readonly DeterminationRecord[];
-  /** The response body exactly as sent (cards and system actions); kept with its key order. */
-  readonly response: JsonValue;
+  /**
+   * The response body exactly as sent (cards and system actions): a JSON-serialisable object (the hook's
+   * CdsResponse), written as JSON.stringify writes it, so its text and key order are kept.
+   */
+  readonly response: object;
   /** Sources that could not be read, as "Type:failure" ("Condition:timeout"). */
   readonly unreadable: readonly string[];
   readonly fhirRequests: number;
@@ -173,8 +176,8 @@ export interface RecordStore {
   listInvocations(query: InvocationQuery): Promise<InvocationPage>;
   /** Records feedback items, once per (card, outcome); returns how many were new. */
   recordFeedback(items: readonly FeedbackRecord[]): Promise<number>;
-  /** Keeps a questionnaire until expiresAt (epoch ms). */
-  putQuestionnaire(id: string, questionnaire: JsonValue, expiresAt: number): Promise<void>;
+  /** Keeps a questionnaire (a JSON-serialisable FHIR Questionnaire) until expiresAt (epoch ms). */
+  putQuestionnaire(id: string, questionnaire: object, expiresAt: number): Promise<void>;
   /** The questionnaire, unless unknown or expired (now = epoch ms, default the store's clock). */
   getQuestionnaire(id: string, now?: number): Promise<JsonValue | undefined>;
   /**
@@ -192,6 +195,11 @@ export interface RecordStore {
   flush(timeoutMs?: number): Promise<FlushResult>;
   /** Flushes, then releases the database. */
   close(timeoutMs?: number): Promise<FlushResult>;
+}
+
+/** A list cursor this store did not issue (the audit API answers 400 naming `cursor`). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
 }
 
 /** The database could not be reached or refused the statement; the operation did not happen. */

@@ -5,6 +5,7 @@ import { migrationProvider } from './migrations/index.js';
 import {
   DECISIONS,
   EVIDENCE_SOURCES,
+  InvalidCursorError,
   MAX_PAGE_SIZE,
   StoreUnavailableError,
   type AssertionRecord,
@@ -33,8 +34,6 @@ export interface SqlStoreOptions {
   readonly queueMax: number;
   /** How long recordInvocation waits for its commit before answering 'queued'. */
   readonly writeTimeoutMs: number;
-  /** The schema that holds the tables and Kysely's migration tables. */
-  readonly schema: string;
   /** Rows deleted per statement by cleanup, and the pause between statements. */
   readonly cleanupBatch?: number;
   readonly cleanupPauseMs?: number;
@@ -77,10 +76,6 @@ interface Cursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export class InvalidCursorError extends Error {
-  override readonly name = 'InvalidCursorError';
-}
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
@@ -327,7 +322,7 @@ export class SqlRecordStore implements RecordStore {
   }
 
   async getAssertion(id: string): Promise<AssertionRecord | undefined> {
-    return this.read(async () => {
+    return this.run(async () => {
       const match = await this.db
         .selectFrom('determination')
         .select(['invocation_id', 'position'])
@@ -351,7 +346,7 @@ export class SqlRecordStore implements RecordStore {
           : [];
       const determinations = rows.map(determinationOf);
       return {
-        invocation: { ...summaryOf(call, determinations), response: call.response as JsonValue },
+        invocation: { ...summaryOf(call, determinations), response: call.response as object },
         determination: determinationOf(row),
         feedback: feedback.map(feedbackOf),
       };
@@ -361,7 +356,7 @@ export class SqlRecordStore implements RecordStore {
   async listInvocations(query: InvocationQuery): Promise<InvocationPage> {
     const limit = Math.min(Math.max(1, Math.trunc(query.limit)), MAX_PAGE_SIZE);
     const cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
-    return this.read(async () => {
+    return this.run(async () => {
       let q = this.db.selectFrom('invocation').select(SUMMARY_COLUMNS);
       if (query.since !== undefined) {
         q = q.where('received_at', '>=', new Date(query.since));
@@ -405,7 +400,7 @@ export class SqlRecordStore implements RecordStore {
     if (items.length === 0) {
       return 0;
     }
-    return this.read(async () => {
+    return this.run(async () => {
       const inserted = await this.db
         .insertInto('feedback')
         .values(
@@ -428,8 +423,8 @@ export class SqlRecordStore implements RecordStore {
     });
   }
 
-  async putQuestionnaire(id: string, questionnaire: JsonValue, expiresAt: number): Promise<void> {
-    await this.read(() =>
+  async putQuestionnaire(id: string, questionnaire: object, expiresAt: number): Promise<void> {
+    await this.run(() =>
       this.db
         .insertInto('questionnaire')
         .values({ id: text(id), payload: JSON.stringify(questionnaire), expires_at: new Date(expiresAt) })
@@ -439,7 +434,7 @@ export class SqlRecordStore implements RecordStore {
   }
 
   async getQuestionnaire(id: string, now = this.clock()): Promise<JsonValue | undefined> {
-    return this.read(async () => {
+    return this.run(async () => {
       const row = await this.db.selectFrom('questionnaire').select('payload').where('id', '=', text(id)).where('expires_at', '>', new Date(now)).executeTakeFirst();
       return row ? (row.payload as JsonValue) : undefined;
     });
@@ -447,7 +442,7 @@ export class SqlRecordStore implements RecordStore {
 
   async claimJti(issuer: string, jti: string, expiresAt: number): Promise<boolean> {
     const now = new Date(this.clock());
-    return this.read(async () => {
+    return this.run(async () => {
       // One statement, so two replicas racing on the same jti cannot both win: the insert of the first
       // makes the second a conflict, and a conflict only claims a row whose token has expired.
       const rows = await this.db
@@ -504,7 +499,7 @@ export class SqlRecordStore implements RecordStore {
     const batch = this.options.cleanupBatch ?? 1_000;
     let total = 0;
     for (;;) {
-      const { numDeletedRows } = await this.read(step);
+      const { numDeletedRows } = await this.run(step);
       const n = Number(numDeletedRows);
       total += n;
       if (n < batch) {
@@ -546,7 +541,7 @@ export class SqlRecordStore implements RecordStore {
   }
 
   /** Runs a statement; a database that is away becomes StoreUnavailableError (its message holds no data). */
-  private async read<T>(run: () => Promise<T>): Promise<T> {
+  private async run<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DAY_MS } from '../../src/facts/fhir-dates.js';
-import type { FeedbackRecord, InvocationRecord, InvocationSummary, RecordStore } from '../../src/store/record-store.js';
-import { InvalidCursorError } from '../../src/store/sql-store.js';
+import { InvalidCursorError, type FeedbackRecord, type InvocationRecord, type InvocationSummary, type RecordStore } from '../../src/store/record-store.js';
 import { assertionIdOf, sentResponse, signing } from '../support/records.js';
 import { ENGINES, TestDatabase } from '../support/store-engines.js';
 

@@ -16,7 +16,7 @@ export function sentResponse(decision: Decision): JsonValue {
 const cache = new Map<Decision, string>();
 
 /** The response's JSON text with every uuid in it fresh, so that each signing's ids are its own. */
-function freshResponse(decision: Decision): { response: JsonValue; text: string } {
+function freshResponse(decision: Decision): { response: object; text: string } {
   let template = cache.get(decision);
   if (template === undefined) {
     template = JSON.stringify(sentResponse(decision));
@@ -31,7 +31,7 @@ function freshResponse(decision: Decision): { response: JsonValue; text: string 
     }
     return fresh;
   });
-  return { response: JSON.parse(text) as JsonValue, text };
+  return { response: JSON.parse(text) as object, text };
 }
 
 interface Extension {
@@ -42,7 +42,7 @@ interface Extension {
 }
 
 /** Reads the determination a card and its system action carry, as the hook will hand it to the store. */
-function determinationsOf(response: JsonValue): DeterminationRecord[] {
+function determinationsOf(response: object): DeterminationRecord[] {
   const body = response as unknown as {
     cards: { uuid: string; extension?: { 'necessity.determination'?: { order: string; decision: Decision; satisfied?: string[]; missing?: string[]; evidence?: { fact: string; reference: string }[] } } }[];
     systemActions?: { resource?: { id?: string; code?: { coding?: { system?: string; code?: string }[] }; extension?: Extension[] } }[];
@@ -102,7 +102,7 @@ export function signing(decision: Decision, options: SigningOptions = {}): Invoc
     receivedAt: options.receivedAt ?? Date.now(),
     hook: 'order-sign',
     hookInstance: randomUUID(),
-    service: 'lumbar-mri-order-sign',
+    service: 'cohere-lumbar-mri',
     ...(options.clientIss !== undefined ? { clientIss: options.clientIss } : {}),
     patientId: options.patientId ?? (decision === 'meets-criteria' ? 'pub-01' : decision === 'documentation-needed' ? 'pub-10' : 'pub-15'),
     orders: determinations.map((d) => d.order),
