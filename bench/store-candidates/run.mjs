@@ -91,17 +91,18 @@ console.log('| --- | --- | --- | --- | --- | --- | --- |');
   await store.close();
   await dropSchema(PG_URL, schema);
 }
-// PGlite (a): the in-repo Kysely dialect, calls straight into the engine (in memory, then on disk).
-for (const where of ['memory', 'disk']) {
+// PGlite: (a) and (b) in memory, alternated ROUNDS times so that machine noise falls on both alike; then
+// (a) on disk once, as the service runs it.
+async function pgliteDirect(where) {
   const dir = mkdtempSync(join(tmpdir(), 'necessity-pglite-'));
   const store = await createStore({ ...config(undefined), dataDir: dir }, silent, where === 'memory' ? { inMemory: true } : {});
   await measure(`PGlite ${where}, (a) Kysely in-repo dialect`, store);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }
-// PGlite (b): pg over TCP to pglite-socket. One connection only: the socket server queues statements,
-// not transactions, so a second connection's statement could land inside the first one's transaction.
-{
+// (b): pg over TCP to pglite-socket. One connection only: the socket server queues statements, not
+// transactions, so a second connection's statement could land inside the first one's transaction.
+async function pgliteSocket() {
   const db = await PGlite.create();
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 54329, maxConnections: 1 });
   await server.start();
@@ -111,4 +112,10 @@ for (const where of ['memory', 'disk']) {
   await server.stop();
   await db.close();
 }
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+for (let r = 0; r < ROUNDS; r++) {
+  await pgliteDirect('memory');
+  await pgliteSocket();
+}
+await pgliteDirect('disk');
 process.exit(0);
