@@ -482,7 +482,7 @@ const verifyCost = stats(verifyTimes);
 const tokens = Array.from({ length: Math.ceil(b.rps * (DURATION_S + WARMUP_S) * 1.5) + 1000 }, () => es384Token(privateKey, kid, iss, aud));
 let next = 0;
 const authService = spawn(process.execPath, [SERVER], {
-  env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(authPort), CDS_PUBLIC_URL: authBase, CDS_JWT_ALGORITHMS: 'ES384', CDS_TRUSTED_CLIENTS: JSON.stringify([{ iss, jku: jwks.url }]) },
+  env: { ...process.env, NODE_ENV: 'production', CDS_REVIEWER_API: 'off', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(authPort), CDS_PUBLIC_URL: authBase, CDS_JWT_ALGORITHMS: 'ES384', CDS_TRUSTED_CLIENTS: JSON.stringify([{ iss, jku: jwks.url }]) },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 children.push(authService);

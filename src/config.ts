@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { Ajv } from 'ajv';
 
 /** A CDS client this service trusts: its issuer and the one JWKS URL its keys are fetched from. */
@@ -59,6 +61,73 @@ export interface Config {
    * policy/plans.json, which holds the evaluation's example plan.
    */
   readonly plansFile?: string;
+  /** The durable record (issue #13): which database, how long records are kept, the write queue. */
+  readonly store: StoreConfig;
+  /** The reviewers' audit API (issue #13 §3), outside the CDS Hooks surface. */
+  readonly reviewer: ReviewerConfig;
+}
+
+export interface StoreConfig {
+  /**
+   * DATABASE_URL: a postgres:// URL; without it the embedded PGlite under dataDir. It may hold a password,
+   * so it is kept as a Secret: logging or serialising the configuration prints "[redacted]".
+   */
+  readonly databaseUrl?: Secret;
+  /** NECESSITY_DATA_DIR: where the embedded database lives when DATABASE_URL is not set. Default ./data. */
+  readonly dataDir: string;
+  /** CDS_RECORD_RETENTION_DAYS: days a call's record (and its feedback) is kept. Default 3650. */
+  readonly retentionDays: number;
+  /** CDS_RECORD_QUEUE_MAX: records held in memory at most while the database is unreachable. Default 10000. */
+  readonly queueMax: number;
+  /** CDS_RECORD_WRITE_TIMEOUT_MS: how long a hook waits for its record's commit before answering anyway. Default 250. */
+  readonly writeTimeoutMs: number;
+}
+
+export interface ReviewerConfig {
+  /**
+   * 'on' serves /audit behind the reviewer tokens. CDS_REVIEWER_API=off does not serve it at all.
+   * Production (NODE_ENV=production) refuses to start with the API on and no token; elsewhere the API is
+   * on and refuses every caller until tokens are configured.
+   */
+  readonly api: 'on' | 'off';
+  /** SHA-256 of each CDS_REVIEWER_TOKENS token; the tokens themselves are not kept. */
+  readonly tokenHashes: readonly Buffer[];
+  /** Why reviewers cannot get in, for the start-up warning. */
+  readonly warning?: string;
+}
+
+/** A configuration value that must never reach a log line or a serialised config (a password in a URL). */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The value, for the one place that needs it (the database driver). */
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+/** The shortest reviewer token accepted: a bearer secret must not be guessable. */
+export const MIN_REVIEWER_TOKEN_LENGTH = 32;
+
+/** The SHA-256 of a token, as reviewer tokens are kept and compared. */
+export function tokenHash(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /** A configuration value is wrong; the service refuses to start rather than run misconfigured. */
@@ -148,7 +217,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mirrorSystemActions: (env.CDS_MIRROR_SYSTEM_ACTIONS ?? '').toLowerCase() === 'on',
     requireHttps,
     ...(env.CDS_PLANS_FILE ? { plansFile: env.CDS_PLANS_FILE } : {}),
+    store: readStoreConfig(env),
+    reviewer: readReviewerConfig(env),
   };
+}
+
+function readStoreConfig(env: NodeJS.ProcessEnv): StoreConfig {
+  const url = env.DATABASE_URL?.trim();
+  // The message never repeats the URL: it may hold a password.
+  if (url !== undefined && url !== '' && !/^postgres(ql)?:\/\/\S+$/.test(url)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  return {
+    ...(url ? { databaseUrl: new Secret(url) } : {}),
+    dataDir: env.NECESSITY_DATA_DIR || './data',
+    retentionDays: integer(env, 'CDS_RECORD_RETENTION_DAYS', 3650, 1, 36500),
+    queueMax: integer(env, 'CDS_RECORD_QUEUE_MAX', 10_000, 1, 1_000_000),
+    writeTimeoutMs: integer(env, 'CDS_RECORD_WRITE_TIMEOUT_MS', 250, 1, 60_000),
+  };
+}
+
+/**
+ * CDS_REVIEWER_TOKENS: comma- or whitespace-separated tokens, or the path of a file holding them. Each is
+ * kept only as its SHA-256 hash (compared with timingSafeEqual by src/http/reviewer-auth.ts).
+ */
+function readReviewerConfig(env: NodeJS.ProcessEnv): ReviewerConfig {
+  const setting = (env.CDS_REVIEWER_API ?? '').toLowerCase();
+  if (!['', 'on', 'off'].includes(setting)) {
+    throw new ConfigError('CDS_REVIEWER_API must be on or off');
+  }
+  if (setting === 'off') {
+    return { api: 'off', tokenHashes: [] };
+  }
+  const raw = (env.CDS_REVIEWER_TOKENS ?? '').trim();
+  const text = raw !== '' && !/[\s,]/.test(raw) && existsSync(raw) ? readFileSync(raw, 'utf8') : raw;
+  const tokens = text.split(/[\s,]+/).filter((t) => t !== '');
+  if (tokens.some((t) => t.length < MIN_REVIEWER_TOKEN_LENGTH)) {
+    throw new ConfigError(`CDS_REVIEWER_TOKENS: every token must be at least ${MIN_REVIEWER_TOKEN_LENGTH} characters`);
+  }
+  if (tokens.length === 0) {
+    if (env.NODE_ENV === 'production' || setting === 'on') {
+      throw new ConfigError('the audit API is on but CDS_REVIEWER_TOKENS is empty: configure reviewer tokens, or set CDS_REVIEWER_API=off');
+    }
+    return { api: 'on', tokenHashes: [], warning: 'no CDS_REVIEWER_TOKENS configured: the audit API refuses every caller (production refuses to start)' };
+  }
+  return { api: 'on', tokenHashes: tokens.map(tokenHash) };
 }
 
 const clientsSchema = {

@@ -34,6 +34,15 @@ export interface LogFields {
   readonly reason?: string;
   /** The issuer a refused token claimed: a URL, not a secret. */
   readonly issuer?: string;
+  /** The record store: which engine, records waiting in its queue, records refused, rows deleted. */
+  readonly engine?: string;
+  readonly queued?: number;
+  readonly dropped?: number;
+  readonly deleted?: number;
+  /** Which reviewer token was used: the first 8 hex digits of its SHA-256, never the token. */
+  readonly reviewer?: string;
+  /** Migrations applied at start (their versioned names). */
+  readonly migrations?: readonly string[];
 }
 
 export interface Logger {

@@ -391,8 +391,11 @@ function requestLog(logger: Logger): express.RequestHandler {
   };
 }
 
-/** The one place errors become HTTP: catalog status and an OperationOutcome body. */
-function errorHandler(logger: Logger): express.ErrorRequestHandler {
+/**
+ * The one place errors become HTTP: catalog status and an OperationOutcome body. Exported so that routers
+ * built apart from createApp (the reviewers' audit API) answer through it too.
+ */
+export function errorHandler(logger: Logger): express.ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toServiceError(error);
     if (e.status >= 500) {
@@ -403,7 +406,7 @@ function errorHandler(logger: Logger): express.ErrorRequestHandler {
     if (res.headersSent) {
       return;
     }
-    if (e.code === 'UNAUTHORIZED') {
+    if (e.status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer');
     }
     const outcome = operationOutcome(e);

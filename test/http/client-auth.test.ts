@@ -120,7 +120,7 @@ describe('configuration of trust', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CDS_TRUSTED_CLIENTS/);
   });
   test('CDS_AUTH=off turns verification off with a reason to log', () => {
-    const config = loadConfig({ NODE_ENV: 'production', CDS_AUTH: 'off' });
+    const config = loadConfig({ NODE_ENV: 'production', CDS_AUTH: 'off', CDS_REVIEWER_API: 'off' });
     expect(config.auth).toBe('off');
     expect(config.authOffReason).toMatch(/local sandbox/);
   });

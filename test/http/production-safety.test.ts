@@ -19,11 +19,11 @@ describe('plain http in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: httpClient })).toThrow(/jku of http:\/\/ehr\.local is plain http/);
   });
   test('on a closed network CDS_ALLOW_INSECURE_HTTP=on lets it start, and lets fhirServer be http', () => {
-    const config = loadConfig({ NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: httpClient, CDS_ALLOW_INSECURE_HTTP: 'on' });
+    const config = loadConfig({ NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: httpClient, CDS_ALLOW_INSECURE_HTTP: 'on', CDS_REVIEWER_API: 'off' });
     expect(config.requireHttps).toBe(false);
   });
   test('https keys start in production, which then requires https everywhere', () => {
-    expect(loadConfig({ NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: httpsClient }).requireHttps).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', CDS_TRUSTED_CLIENTS: httpsClient, CDS_REVIEWER_API: 'off' }).requireHttps).toBe(true);
   });
   test('outside production, http is allowed (local sandboxes and the demo run on loopback http)', () => {
     expect(loadConfig({ CDS_TRUSTED_CLIENTS: httpClient }).requireHttps).toBe(false);

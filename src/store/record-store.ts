@@ -1,0 +1,208 @@
+import type { Decision } from '../engine/decide.js';
+
+/**
+ * The persistence port (issue #13): what the service keeps so that a payer can produce, for a claim or a
+ * dispute, exactly what was decided, on which evidence, under which policy version (CRD found-11, found-37).
+ * Callers see only this interface; which engine is behind it (PostgreSQL or embedded PGlite) is chosen once
+ * by createStore.
+ *
+ * Never stored: the access token, the prefetch, or note text beyond the quotes a card already showed.
+ */
+
+/** A JSON value as the service sent it. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Where a piece of evidence came from: a coded resource, a clinical note, or a clinician's answer. */
+export type EvidenceSource = 'code' | 'note' | 'answer';
+
+export const EVIDENCE_SOURCES: readonly EvidenceSource[] = ['code', 'note', 'answer'];
+
+export const DECISIONS: readonly Decision[] = ['meets-criteria', 'documentation-needed', 'does-not-meet-criteria'];
+
+/** One piece of evidence behind a fact. */
+export interface EvidenceRecord {
+  readonly fact: string;
+  /** The FHIR reference ("Condition/abc", "DocumentReference/n1"). */
+  readonly reference: string;
+  /** For notes: how the mention was asserted (present, negated, historical, …). */
+  readonly assertion?: string;
+  /** For notes: where the quote sits in the note ("in" names the attachment or section). */
+  readonly span?: { readonly in: string; readonly start: number; readonly end: number };
+  /** The words the card showed, and nothing more of the note. */
+  readonly quote?: string;
+  readonly source: EvidenceSource;
+}
+
+/** The determination for one order. */
+export interface DeterminationRecord {
+  /** The order's reference ("ServiceRequest/x"). */
+  readonly order: string;
+  /** The order's code ("http://www.ama-assn.org/go/cpt|72148"). */
+  readonly orderCode?: string;
+  readonly decision: Decision;
+  /** The uuid of the card that showed it; CDS Hooks feedback names it. */
+  readonly cardUuid?: string;
+  readonly satisfied: readonly string[];
+  readonly missing: readonly string[];
+  readonly evidence: readonly EvidenceRecord[];
+  /** CRD coverage-information coverage-assertion-id; unique across the record. */
+  readonly coverageAssertionId?: string;
+  /** CRD coverage-information satisfied-pa-id; unique across the record. */
+  readonly satisfiedPaId?: string;
+  /** CRD covered code (covered, not-covered, conditional, indeterminate). */
+  readonly covered?: string;
+  /** The one reason a reviewer's table shows (a criterion or fact id). */
+  readonly mainReason?: string;
+  /** Notes that could not be read, counted by reason. */
+  readonly notesUnread?: Readonly<Record<string, number>>;
+}
+
+/** Everything recorded about one hook call. */
+export interface InvocationRecord {
+  /** A fresh uuid per call. */
+  readonly id: string;
+  /** Epoch ms the request was received. */
+  readonly receivedAt: number;
+  readonly hook: string;
+  readonly hookInstance: string;
+  /** The CDS service id called. */
+  readonly service: string;
+  /** The verified client's issuer, when client authentication is on. */
+  readonly clientIss?: string;
+  readonly patientId: string;
+  /** References of the in-scope orders. */
+  readonly orders: readonly string[];
+  readonly policy: { readonly id: string; readonly version: string };
+  readonly determinations: readonly DeterminationRecord[];
+  /**
+   * The response body exactly as sent (cards and system actions): a JSON-serialisable object (the hook's
+   * CdsResponse), written as JSON.stringify writes it, so its text and key order are kept.
+   */
+  readonly response: object;
+  /** Sources that could not be read, as "Type:failure" ("Condition:timeout"). */
+  readonly unreadable: readonly string[];
+  readonly fhirRequests: number;
+  readonly durationMs: number;
+}
+
+/** What became of a record handed to the store. */
+export type RecordOutcome =
+  /** Committed to the database before the call resolved. */
+  | { readonly state: 'durable' }
+  /** Not yet committed (database slow or unreachable): held in the bounded queue and written when it can be. */
+  | { readonly state: 'queued'; readonly queued: number }
+  /** The queue was full: this record was refused (the queue keeps the older ones it already holds). */
+  | { readonly state: 'dropped'; readonly queued: number };
+
+/** A CDS Hooks feedback item as kept (CDS Hooks 2.0.1 §Feedback). */
+export interface FeedbackRecord {
+  readonly service: string;
+  readonly cardUuid: string;
+  readonly outcome: 'accepted' | 'overridden';
+  /** Epoch ms the client says the outcome happened. */
+  readonly outcomeAt: number;
+  /** Epoch ms the feedback was received. */
+  readonly receivedAt: number;
+  readonly acceptedSuggestions: readonly string[];
+  readonly overrideReason?: { readonly code?: string; readonly system?: string };
+  /** The clinician's comment, when one was given. */
+  readonly userComment?: string;
+}
+
+/** One recorded determination with the call it belongs to. */
+export interface AssertionRecord {
+  readonly invocation: InvocationRecord;
+  /** The determination that carries the asked-for coverage-assertion-id or satisfied-pa-id. */
+  readonly determination: DeterminationRecord;
+  /** Feedback on the determination's card, oldest first. */
+  readonly feedback: readonly FeedbackRecord[];
+}
+
+/** A line of the invocation list: everything but the response body. */
+export type InvocationSummary = Omit<InvocationRecord, 'response'>;
+
+export interface InvocationQuery {
+  /** Epoch ms, inclusive. */
+  readonly since?: number;
+  /** Epoch ms, exclusive. */
+  readonly until?: number;
+  /** Only calls with at least one determination with this decision. */
+  readonly decision?: Decision;
+  readonly patientId?: string;
+  /** 1 to MAX_PAGE_SIZE. */
+  readonly limit: number;
+  /** The opaque cursor of the previous page. */
+  readonly cursor?: string;
+}
+
+export const MAX_PAGE_SIZE = 200;
+
+export interface InvocationPage {
+  /** Newest first. */
+  readonly items: readonly InvocationSummary[];
+  /** Present when there may be more: pass it back for the next page. */
+  readonly next?: string;
+}
+
+export type StoreHealth =
+  | { readonly status: 'ok'; readonly queued: number }
+  | { readonly status: 'degraded'; readonly queued: number; readonly reason: 'unreachable' | 'backlog' };
+
+export interface CleanupResult {
+  readonly invocations: number;
+  readonly feedback: number;
+  readonly questionnaires: number;
+  readonly jtis: number;
+}
+
+export interface FlushResult {
+  /** Records still not written when flush gave up (0 when everything is durable). */
+  readonly remaining: number;
+}
+
+/** The durable record. */
+export interface RecordStore {
+  /** Which engine is behind the port (for /readyz and logs, never for branching in callers). */
+  readonly engine: 'postgres' | 'pglite';
+  /**
+   * Records one hook call. Calls arriving together are written in one transaction. Resolves 'durable' once
+   * committed; 'queued' when the database did not commit within the write timeout (the record waits in the
+   * bounded queue and is written when the database answers); 'dropped' when that queue is full. Never rejects.
+   */
+  recordInvocation(record: InvocationRecord): Promise<RecordOutcome>;
+  /** The determination carrying a coverage-assertion-id or satisfied-pa-id, with its call and feedback. */
+  getAssertion(id: string): Promise<AssertionRecord | undefined>;
+  /** A page of calls, newest first, by keyset on (receivedAt, id): no skips or repeats between pages. */
+  listInvocations(query: InvocationQuery): Promise<InvocationPage>;
+  /** Records feedback items, once per (card, outcome); returns how many were new. */
+  recordFeedback(items: readonly FeedbackRecord[]): Promise<number>;
+  /** Keeps a questionnaire (a JSON-serialisable FHIR Questionnaire) until expiresAt (epoch ms). */
+  putQuestionnaire(id: string, questionnaire: object, expiresAt: number): Promise<void>;
+  /** The questionnaire, unless unknown or expired (now = epoch ms, default the store's clock). */
+  getQuestionnaire(id: string, now?: number): Promise<JsonValue | undefined>;
+  /**
+   * True when this (issuer, jti) had not been seen, or only under a token that has since expired; atomic
+   * across every replica on the database. expiresAt = epoch ms of the token's exp (plus tolerance).
+   */
+  claimJti(issuer: string, jti: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Deletes calls (with their determinations) and feedback older than retentionDays, and expired
+   * questionnaires and jtis, in bounded batches with a pause between them so requests are never blocked.
+   */
+  cleanup(now: number, retentionDays: number): Promise<CleanupResult>;
+  health(): Promise<StoreHealth>;
+  /** Writes out the queue, waiting at most timeoutMs. */
+  flush(timeoutMs?: number): Promise<FlushResult>;
+  /** Flushes, then releases the database. */
+  close(timeoutMs?: number): Promise<FlushResult>;
+}
+
+/** A list cursor this store did not issue (the audit API answers 400 naming `cursor`). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}
+
+/** The database could not be reached or refused the statement; the operation did not happen. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}

@@ -1,0 +1,555 @@
+import { Migrator, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { Decision } from '../engine/decide.js';
+import type { Logger } from '../logger.js';
+import { migrationProvider } from './migrations/index.js';
+import {
+  DECISIONS,
+  EVIDENCE_SOURCES,
+  InvalidCursorError,
+  MAX_PAGE_SIZE,
+  StoreUnavailableError,
+  type AssertionRecord,
+  type CleanupResult,
+  type DeterminationRecord,
+  type EvidenceRecord,
+  type EvidenceSource,
+  type FeedbackRecord,
+  type FlushResult,
+  type InvocationPage,
+  type InvocationQuery,
+  type InvocationRecord,
+  type InvocationSummary,
+  type JsonValue,
+  type RecordOutcome,
+  type RecordStore,
+  type StoreHealth,
+} from './record-store.js';
+import type { Database, DeterminationTable, FeedbackTable, InvocationTable } from './schema.js';
+import { WriteQueue, sqlState } from './write-queue.js';
+
+export interface SqlStoreOptions {
+  readonly engine: RecordStore['engine'];
+  readonly logger: Logger;
+  /** Records held in memory at most while the database is away. */
+  readonly queueMax: number;
+  /** How long recordInvocation waits for its commit before answering 'queued'. */
+  readonly writeTimeoutMs: number;
+  /** Rows deleted per statement by cleanup, and the pause between statements. */
+  readonly cleanupBatch?: number;
+  readonly cleanupPauseMs?: number;
+  /** Queue tuning (tests shorten these). */
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+  readonly warnEveryMs?: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * Applies every migration not yet applied (Kysely's Migrator: versioned, in order, under an advisory lock,
+ * each in a transaction), so replicas starting together apply each migration once.
+ * @param db - the database
+ * @param schema - where the tables and Kysely's bookkeeping tables live
+ */
+export async function migrate(db: Kysely<Database>, schema: string): Promise<readonly string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableSchema: schema });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw error instanceof Error ? error : new Error('migration failed');
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * SQLSTATE classes that say the statement or its data is wrong (22 data exception, 23 integrity constraint,
+ * 42 syntax or access rule, 54 program limit): retrying the same record cannot help. Anything else (no
+ * connection, admin shutdown, out of resources, serialization failure) is the database being away or busy.
+ */
+export function isPermanentSqlError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|42|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/** A cursor: the (received_at, id) of the last row of the previous page. */
+interface Cursor {
+  readonly at: number;
+  readonly id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
+}
+
+/** Reads a cursor this store issued; anything else is refused. */
+export function decodeCursor(raw: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string' && UUID.test(value[1])) {
+      return { at: value[0] as number, id: value[1] };
+    }
+  } catch {
+    // falls through
+  }
+  throw new InvalidCursorError('cursor is not one this service issued');
+}
+
+/** PostgreSQL text cannot hold NUL, nor jsonb a lone surrogate: both become U+FFFD, the rest is kept. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function text(s: string): string {
+  return UNSTORABLE.test(s) ? s.replace(UNSTORABLE, '\uFFFD') : s;
+}
+
+function texts(list: readonly string[]): string[] {
+  return list.map(text);
+}
+
+function nullable(s: string | undefined): string | null {
+  return s === undefined ? null : text(s);
+}
+
+function evidenceOf(e: EvidenceRecord): EvidenceRecord {
+  return {
+    fact: text(e.fact),
+    reference: text(e.reference),
+    ...(e.assertion !== undefined ? { assertion: text(e.assertion) } : {}),
+    ...(e.span !== undefined ? { span: { in: text(e.span.in), start: e.span.start, end: e.span.end } } : {}),
+    ...(e.quote !== undefined ? { quote: text(e.quote) } : {}),
+    source: e.source,
+  };
+}
+
+function factSources(evidence: readonly EvidenceRecord[]): EvidenceSource[] {
+  return EVIDENCE_SOURCES.filter((s) => evidence.some((e) => e.source === s));
+}
+
+function notesUnreadOf(counts: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts)) {
+    out[text(k)] = v;
+  }
+  return out;
+}
+
+/** The rows of a batch of records. */
+function rowsOf(records: readonly InvocationRecord[]): { invocations: Insertable<InvocationTable>[]; determinations: Insertable<DeterminationTable>[] } {
+  const invocations: Insertable<InvocationTable>[] = [];
+  const determinations: Insertable<DeterminationTable>[] = [];
+  for (const r of records) {
+    const receivedAt = new Date(r.receivedAt);
+    invocations.push({
+      id: r.id,
+      received_at: receivedAt,
+      hook: text(r.hook),
+      hook_instance: text(r.hookInstance),
+      service: text(r.service),
+      client_iss: nullable(r.clientIss),
+      patient_id: text(r.patientId),
+      orders: texts(r.orders),
+      policy_id: text(r.policy.id),
+      policy_version: text(r.policy.version),
+      decisions: [...new Set(r.determinations.map((d) => d.decision))],
+      unreadable: texts(r.unreadable),
+      fhir_requests: r.fhirRequests,
+      duration_ms: r.durationMs,
+      // json keeps every byte of what was sent, NUL escapes included (json, unlike jsonb, accepts \u0000).
+      response: JSON.stringify(r.response),
+    });
+    r.determinations.forEach((d, position) => {
+      const evidence = d.evidence.map(evidenceOf);
+      determinations.push({
+        invocation_id: r.id,
+        position,
+        received_at: receivedAt,
+        order_ref: text(d.order),
+        order_code: nullable(d.orderCode),
+        decision: d.decision,
+        card_uuid: nullable(d.cardUuid),
+        satisfied: texts(d.satisfied),
+        missing: texts(d.missing),
+        evidence: JSON.stringify(evidence),
+        fact_sources: factSources(evidence),
+        coverage_assertion_id: nullable(d.coverageAssertionId),
+        satisfied_pa_id: nullable(d.satisfiedPaId),
+        covered: nullable(d.covered),
+        main_reason: nullable(d.mainReason),
+        notes_unread: d.notesUnread !== undefined ? JSON.stringify(notesUnreadOf(d.notesUnread)) : null,
+      });
+    });
+  }
+  return { invocations, determinations };
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'received_at',
+  'hook',
+  'hook_instance',
+  'service',
+  'client_iss',
+  'patient_id',
+  'orders',
+  'policy_id',
+  'policy_version',
+  'unreadable',
+  'fhir_requests',
+  'duration_ms',
+] as const;
+
+type SummaryRow = Pick<Selectable<InvocationTable>, (typeof SUMMARY_COLUMNS)[number]>;
+
+function isDecision(value: string): value is Decision {
+  return (DECISIONS as readonly string[]).includes(value);
+}
+
+function determinationOf(row: Selectable<DeterminationTable>): DeterminationRecord {
+  if (!isDecision(row.decision)) {
+    // The column's CHECK constraint makes this unreachable; a reader must not invent a decision.
+    throw new Error('recorded decision is not one of the three');
+  }
+  return {
+    order: row.order_ref,
+    ...(row.order_code !== null ? { orderCode: row.order_code } : {}),
+    decision: row.decision,
+    ...(row.card_uuid !== null ? { cardUuid: row.card_uuid } : {}),
+    satisfied: row.satisfied,
+    missing: row.missing,
+    evidence: row.evidence as EvidenceRecord[],
+    ...(row.coverage_assertion_id !== null ? { coverageAssertionId: row.coverage_assertion_id } : {}),
+    ...(row.satisfied_pa_id !== null ? { satisfiedPaId: row.satisfied_pa_id } : {}),
+    ...(row.covered !== null ? { covered: row.covered } : {}),
+    ...(row.main_reason !== null ? { mainReason: row.main_reason } : {}),
+    ...(row.notes_unread !== null ? { notesUnread: row.notes_unread as Record<string, number> } : {}),
+  };
+}
+
+function summaryOf(row: SummaryRow, determinations: readonly DeterminationRecord[]): InvocationSummary {
+  return {
+    id: row.id,
+    receivedAt: row.received_at.getTime(),
+    hook: row.hook,
+    hookInstance: row.hook_instance,
+    service: row.service,
+    ...(row.client_iss !== null ? { clientIss: row.client_iss } : {}),
+    patientId: row.patient_id,
+    orders: row.orders,
+    policy: { id: row.policy_id, version: row.policy_version },
+    determinations,
+    unreadable: row.unreadable,
+    fhirRequests: row.fhir_requests,
+    durationMs: row.duration_ms,
+  };
+}
+
+function feedbackOf(row: Selectable<FeedbackTable>): FeedbackRecord {
+  const outcome = row.outcome === 'overridden' ? 'overridden' : 'accepted';
+  const reason = {
+    ...(row.override_reason_code !== null ? { code: row.override_reason_code } : {}),
+    ...(row.override_reason_system !== null ? { system: row.override_reason_system } : {}),
+  };
+  return {
+    service: row.service,
+    cardUuid: row.card_uuid,
+    outcome,
+    outcomeAt: row.outcome_at.getTime(),
+    receivedAt: row.received_at.getTime(),
+    acceptedSuggestions: row.accepted_suggestions,
+    ...(Object.keys(reason).length > 0 ? { overrideReason: reason } : {}),
+    ...(row.user_comment !== null ? { userComment: row.user_comment } : {}),
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The record over SQL: one implementation for both engines, PostgreSQL through `pg` and embedded PGlite
+ * through the in-repo dialect, behind Kysely (src/store/README.md says why).
+ */
+export class SqlRecordStore implements RecordStore {
+  readonly engine: RecordStore['engine'];
+  private readonly queue: WriteQueue<InvocationRecord>;
+  private readonly clock: () => number;
+
+  /**
+   * @param db - the database, already migrated (see openSqlStore)
+   * @param options - engine, queue and cleanup settings
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: SqlStoreOptions,
+  ) {
+    this.engine = options.engine;
+    this.clock = options.clock ?? Date.now;
+    this.queue = new WriteQueue((batch) => this.insert(batch), {
+      max: options.queueMax,
+      writeTimeoutMs: options.writeTimeoutMs,
+      logger: options.logger,
+      isPermanent: isPermanentSqlError,
+      ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
+      ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(options.warnEveryMs !== undefined ? { warnEveryMs: options.warnEveryMs } : {}),
+    });
+  }
+
+  recordInvocation(record: InvocationRecord): Promise<RecordOutcome> {
+    return this.queue.add(record);
+  }
+
+  /**
+   * One statement per batch: the calls and their determinations in one INSERT … WITH, atomic without a
+   * transaction's extra round trips. A record written twice (a commit whose answer was lost, then retried)
+   * is kept once.
+   */
+  private async insert(records: readonly InvocationRecord[]): Promise<void> {
+    const { invocations, determinations } = rowsOf(records);
+    const insertCalls = this.db
+      .insertInto('invocation')
+      .values(invocations)
+      .onConflict((oc) => oc.column('id').doNothing());
+    if (determinations.length === 0) {
+      await insertCalls.execute();
+      return;
+    }
+    await this.db
+      .with('calls', () => insertCalls.returning('id'))
+      .insertInto('determination')
+      .values(determinations)
+      .onConflict((oc) => oc.columns(['invocation_id', 'position']).doNothing())
+      .execute();
+  }
+
+  async getAssertion(id: string): Promise<AssertionRecord | undefined> {
+    return this.run(async () => {
+      const match = await this.db
+        .selectFrom('determination')
+        .select(['invocation_id', 'position'])
+        .where((eb) => eb.or([eb('coverage_assertion_id', '=', id), eb('satisfied_pa_id', '=', id)]))
+        .limit(1)
+        .executeTakeFirst();
+      if (!match) {
+        return undefined;
+      }
+      const [call, rows] = await Promise.all([
+        this.db.selectFrom('invocation').selectAll().where('id', '=', match.invocation_id).executeTakeFirst(),
+        this.db.selectFrom('determination').selectAll().where('invocation_id', '=', match.invocation_id).orderBy('position').execute(),
+      ]);
+      const row = rows.find((r) => r.position === match.position);
+      if (!call || !row) {
+        return undefined;
+      }
+      const feedback =
+        row.card_uuid !== null
+          ? await this.db.selectFrom('feedback').selectAll().where('card_uuid', '=', row.card_uuid).orderBy('received_at').orderBy('outcome').execute()
+          : [];
+      const determinations = rows.map(determinationOf);
+      return {
+        invocation: { ...summaryOf(call, determinations), response: call.response as object },
+        determination: determinationOf(row),
+        feedback: feedback.map(feedbackOf),
+      };
+    });
+  }
+
+  async listInvocations(query: InvocationQuery): Promise<InvocationPage> {
+    const limit = Math.min(Math.max(1, Math.trunc(query.limit)), MAX_PAGE_SIZE);
+    const cursor = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+    return this.run(async () => {
+      let q = this.db.selectFrom('invocation').select(SUMMARY_COLUMNS);
+      if (query.since !== undefined) {
+        q = q.where('received_at', '>=', new Date(query.since));
+      }
+      if (query.until !== undefined) {
+        q = q.where('received_at', '<', new Date(query.until));
+      }
+      if (query.patientId !== undefined) {
+        q = q.where('patient_id', '=', query.patientId);
+      }
+      if (query.decision !== undefined) {
+        const decision = query.decision;
+        q = q.where(sql<boolean>`${decision} = any(decisions)`);
+      }
+      if (cursor !== undefined) {
+        // Keyset: strictly after the last row shown, in (received_at, id) order. A row inserted meanwhile
+        // is either newer (and belongs to pages already read) or older and not yet reached: none is
+        // skipped or shown twice.
+        q = q.where((eb) => eb(eb.refTuple('received_at', 'id'), '<', eb.tuple(new Date(cursor.at), cursor.id)));
+      }
+      const rows = await q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const ids = page.map((r) => r.id);
+      const determinations =
+        ids.length > 0 ? await this.db.selectFrom('determination').selectAll().where('invocation_id', 'in', ids).orderBy('invocation_id').orderBy('position').execute() : [];
+      const byCall = new Map<string, DeterminationRecord[]>();
+      for (const d of determinations) {
+        const list = byCall.get(d.invocation_id) ?? [];
+        list.push(determinationOf(d));
+        byCall.set(d.invocation_id, list);
+      }
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => summaryOf(r, byCall.get(r.id) ?? [])),
+        ...(rows.length > limit && last !== undefined ? { next: encodeCursor({ at: last.received_at.getTime(), id: last.id }) } : {}),
+      };
+    });
+  }
+
+  async recordFeedback(items: readonly FeedbackRecord[]): Promise<number> {
+    if (items.length === 0) {
+      return 0;
+    }
+    return this.run(async () => {
+      const inserted = await this.db
+        .insertInto('feedback')
+        .values(
+          items.map((f) => ({
+            card_uuid: text(f.cardUuid),
+            outcome: f.outcome,
+            service: text(f.service),
+            outcome_at: new Date(f.outcomeAt),
+            received_at: new Date(f.receivedAt),
+            accepted_suggestions: texts(f.acceptedSuggestions),
+            override_reason_code: nullable(f.overrideReason?.code),
+            override_reason_system: nullable(f.overrideReason?.system),
+            user_comment: nullable(f.userComment),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['card_uuid', 'outcome']).doNothing())
+        .returning('card_uuid')
+        .execute();
+      return inserted.length;
+    });
+  }
+
+  async putQuestionnaire(id: string, questionnaire: object, expiresAt: number): Promise<void> {
+    await this.run(() =>
+      this.db
+        .insertInto('questionnaire')
+        .values({ id: text(id), payload: JSON.stringify(questionnaire), expires_at: new Date(expiresAt) })
+        .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), expires_at: eb.ref('excluded.expires_at') })))
+        .execute(),
+    );
+  }
+
+  async getQuestionnaire(id: string, now = this.clock()): Promise<JsonValue | undefined> {
+    return this.run(async () => {
+      const row = await this.db.selectFrom('questionnaire').select('payload').where('id', '=', text(id)).where('expires_at', '>', new Date(now)).executeTakeFirst();
+      return row ? (row.payload as JsonValue) : undefined;
+    });
+  }
+
+  async claimJti(issuer: string, jti: string, expiresAt: number): Promise<boolean> {
+    const now = new Date(this.clock());
+    return this.run(async () => {
+      // One statement, so two replicas racing on the same jti cannot both win: the insert of the first
+      // makes the second a conflict, and a conflict only claims a row whose token has expired.
+      const rows = await this.db
+        .insertInto('jti_seen')
+        .values({ issuer: text(issuer), jti: text(jti), expires_at: new Date(expiresAt) })
+        .onConflict((oc) =>
+          oc
+            .columns(['issuer', 'jti'])
+            .doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') }))
+            .where('jti_seen.expires_at', '<', now),
+        )
+        .returning('jti')
+        .execute();
+      return rows.length === 1;
+    });
+  }
+
+  async cleanup(now: number, retentionDays: number): Promise<CleanupResult> {
+    const cutoff = new Date(now - retentionDays * DAY_MS);
+    const nowDate = new Date(now);
+    const batch = this.options.cleanupBatch ?? 1_000;
+    const invocations = await this.deleteInBatches(() =>
+      this.db
+        .deleteFrom('invocation')
+        .where('id', 'in', (eb) => eb.selectFrom('invocation').select('id').where('received_at', '<', cutoff).limit(batch))
+        .executeTakeFirst(),
+    );
+    const feedback = await this.deleteInBatches(() =>
+      this.db
+        .deleteFrom('feedback')
+        .where(sql<boolean>`(card_uuid, outcome) in (select card_uuid, outcome from feedback where received_at < ${cutoff} limit ${batch})`)
+        .executeTakeFirst(),
+    );
+    const questionnaires = await this.deleteInBatches(() =>
+      this.db
+        .deleteFrom('questionnaire')
+        .where('id', 'in', (eb) => eb.selectFrom('questionnaire').select('id').where('expires_at', '<=', nowDate).limit(batch))
+        .executeTakeFirst(),
+    );
+    const jtis = await this.deleteInBatches(() =>
+      this.db
+        .deleteFrom('jti_seen')
+        .where(sql<boolean>`(issuer, jti) in (select issuer, jti from jti_seen where expires_at < ${nowDate} limit ${batch})`)
+        .executeTakeFirst(),
+    );
+    return { invocations, feedback, questionnaires, jtis };
+  }
+
+  /**
+   * Runs a bounded delete until it deletes less than a full batch, pausing between statements so that
+   * record writes and reads interleave (PGlite has one connection; PostgreSQL locks only the batch).
+   */
+  private async deleteInBatches(step: () => Promise<{ numDeletedRows: bigint }>): Promise<number> {
+    const batch = this.options.cleanupBatch ?? 1_000;
+    let total = 0;
+    for (;;) {
+      const { numDeletedRows } = await this.run(step);
+      const n = Number(numDeletedRows);
+      total += n;
+      if (n < batch) {
+        return total;
+      }
+      await sleep(this.options.cleanupPauseMs ?? 20);
+    }
+  }
+
+  async health(): Promise<StoreHealth> {
+    const queued = this.queue.length;
+    if (this.queue.unreachable) {
+      return { status: 'degraded', queued, reason: 'unreachable' };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        sql`select 1`.execute(this.db),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new StoreUnavailableError('the database did not answer within a second')), 1_000);
+        }),
+      ]);
+    } catch {
+      return { status: 'degraded', queued, reason: 'unreachable' };
+    } finally {
+      clearTimeout(timer);
+    }
+    return queued * 2 >= this.options.queueMax ? { status: 'degraded', queued, reason: 'backlog' } : { status: 'ok', queued };
+  }
+
+  flush(timeoutMs?: number): Promise<FlushResult> {
+    return this.queue.flush(timeoutMs);
+  }
+
+  async close(timeoutMs?: number): Promise<FlushResult> {
+    const result = await this.queue.close(timeoutMs);
+    await this.db.destroy();
+    return result;
+  }
+
+  /** Runs a statement; a database that is away becomes StoreUnavailableError (its message holds no data). */
+  private async run<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof InvalidCursorError || isPermanentSqlError(error)) {
+        throw error;
+      }
+      const state = sqlState(error).code;
+      throw new StoreUnavailableError(`the database could not be reached${state !== undefined ? ` (${state})` : ''}`, { cause: error });
+    }
+  }
+}
