@@ -477,7 +477,7 @@ function detailView(d) {
     el('h3', {}, 'Evidence'),
     evidence,
     el('h3', {}, 'Coverage information (Da Vinci CRD)'),
-    coverageView(d.coverageInformation),
+    el('div', {}, coverageView(d.coverageInformation)),
     el('h3', {}, 'Feedback'),
     feedback,
     el('h3', {}, 'Operations'),
