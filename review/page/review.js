@@ -504,40 +504,44 @@ async function openDetermination(id, opener) {
 // ---------------------------------------------------------------------------------------------------------
 // Loading everything for a period
 
+let loads = 0;
+
 async function load() {
+  const generation = ++loads;
+  let failed = false;
   const q = query();
   lastQuery = q;
   $('load-error').textContent = '';
   $('status').textContent = 'Loading…';
   document.body.dataset.state = 'loading';
+  for (const f of document.querySelectorAll('figure[data-rendered]')) f.removeAttribute('data-rendered');
   const started = performance.now();
   try {
-    const [days, codes, sources, missing, feedback, reasons, criteria, fhir, durations, notes] = await Promise.all([
-      api('summary/decisions-per-day', q),
-      api('summary/order-codes', q),
-      api('summary/fact-sources', q),
-      api('summary/missing-facts', q),
-      api('summary/feedback', q),
-      api('summary/override-reasons', q),
-      api('summary/overrides-by-criterion', q),
-      api('summary/fhir-failures', q),
-      api('summary/hook-durations', q),
-      api('summary/notes-unread', q),
+    // Each figure is drawn as soon as its numbers arrive, so the first chart does not wait for the slowest.
+    let total = 0;
+    // A figure arriving after another failed, or after a newer period was asked for, is not drawn.
+    const figure = (path, render) => api(path, q).then((d) => (generation === loads && !failed ? render(d) : undefined));
+    await Promise.all([
+      figure('summary/decisions-per-day', (d) => {
+        renderDays(d);
+        total = d.totals.total;
+      }),
+      figure('summary/order-codes', (d) => renderCodes(d, q.orderCode)),
+      figure('summary/fact-sources', renderSources),
+      figure('summary/missing-facts', renderMissing),
+      figure('summary/feedback', renderFeedback),
+      figure('summary/override-reasons', renderReasons),
+      figure('summary/overrides-by-criterion', renderCriteria),
+      figure('summary/fhir-failures', renderFhir),
+      figure('summary/hook-durations', renderDurations),
+      figure('summary/notes-unread', renderNotes),
       loadRecent(false),
     ]);
-    renderDays(days);
-    renderCodes(codes, q.orderCode);
-    renderSources(sources);
-    renderMissing(missing);
-    renderFeedback(feedback);
-    renderReasons(reasons);
-    renderCriteria(criteria);
-    renderFhir(fhir);
-    renderDurations(durations);
-    renderNotes(notes);
-    $('status').textContent = `${$('from').value} to ${$('to').value} (UTC days)${q.orderCode ? `, order code ${q.orderCode}` : ', all order codes'}: ${nf.format(days.totals.total)} determinations. Loaded in ${Math.round(performance.now() - started)} ms.`;
+    $('status').textContent = `${$('from').value} to ${$('to').value} (UTC days)${q.orderCode ? `, order code ${q.orderCode}` : ', all order codes'}: ${nf.format(total)} determinations. Loaded in ${Math.round(performance.now() - started)} ms.`;
     document.body.dataset.state = 'ready';
   } catch (error) {
+    failed = true;
+    if (generation !== loads) return;
     document.body.dataset.state = 'error';
     $('status').textContent = '';
     if (error instanceof ApiError && error.status === 401) {
