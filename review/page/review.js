@@ -506,7 +506,11 @@ async function openDetermination(id, opener) {
 
 let loads = 0;
 
-async function load() {
+/**
+ * Loads every figure of the period. When signing in, the dashboard is shown only once the token has opened the
+ * record; a refused token returns to the sign-in form. Resolves whether the figures were shown.
+ */
+async function load({ signingIn = false } = {}) {
   const generation = ++loads;
   let failed = false;
   const q = query();
@@ -515,6 +519,11 @@ async function load() {
   $('status').textContent = 'Loading…';
   document.body.dataset.state = 'loading';
   for (const f of document.querySelectorAll('figure[data-rendered]')) f.removeAttribute('data-rendered');
+  if (signingIn) {
+    // Shown at once so the charts are sized as they arrive; a refused token puts the sign-in form back.
+    $('signin').hidden = true;
+    $('dashboard').hidden = false;
+  }
   const started = performance.now();
   try {
     // Each figure is drawn as soon as its numbers arrive, so the first chart does not wait for the slowest.
@@ -539,20 +548,22 @@ async function load() {
     ]);
     $('status').textContent = `${$('from').value} to ${$('to').value} (UTC days)${q.orderCode ? `, order code ${q.orderCode}` : ', all order codes'}: ${nf.format(total)} determinations. Loaded in ${Math.round(performance.now() - started)} ms.`;
     document.body.dataset.state = 'ready';
+    return true;
   } catch (error) {
     failed = true;
-    if (generation !== loads) return;
+    if (generation !== loads) return false;
     document.body.dataset.state = 'error';
     $('status').textContent = '';
     if (error instanceof ApiError && error.status === 401) {
-      signOut('The reviewer token was refused. Sign in again.');
-      return;
+      signOut(signingIn ? 'That token is not a reviewer token.' : 'The reviewer token was refused. Sign in again.');
+      return false;
     }
     // Never stale or empty figures that could pass for a quiet period: say what could not be done.
     for (const chart of charts.values()) chart.destroy();
     charts.clear();
     for (const t of document.querySelectorAll('#dashboard .table')) t.replaceChildren();
     $('load-error').textContent = `The figures could not be loaded: ${error.message}`;
+    return true;
   }
 }
 
@@ -592,20 +603,13 @@ $('signin-form').addEventListener('submit', async (event) => {
   $('token').value = '';
   $('signin-error').textContent = '';
   token = candidate;
-  try {
-    // One small call decides whether the token opens the record, before anything is shown.
-    await api('summary/order-codes', { since: new Date(Date.now() - DAY_MS).toISOString(), until: new Date().toISOString() });
-  } catch (error) {
-    token = null;
-    $('signin-error').textContent = error instanceof ApiError && error.status === 401 ? 'That token is not a reviewer token.' : `Could not sign in: ${error.message}`;
-    $('token').focus();
+  defaultPeriod();
+  // The first load decides whether the token opens the record: nothing is shown until it has answered.
+  const opened = await load({ signingIn: true });
+  if (!opened) {
     return;
   }
-  $('signin').hidden = true;
-  $('dashboard').hidden = false;
-  defaultPeriod();
   $('period-heading').focus();
-  await load();
 });
 
 $('period-form').addEventListener('submit', (event) => {

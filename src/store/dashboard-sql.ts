@@ -92,10 +92,14 @@ export async function missingFacts(db: Db, f: DashboardFilter, limit: number): P
     sql<{ n: number }>`
       select count(*)::int as n from determination d
       where ${determinationsIn(f)} and d.decision = 'documentation-needed'`.execute(db),
+    // Grouped by the whole list first: cards repeat the same few lists, so far fewer rows are unnested.
     sql<{ fact: string; determinations: number }>`
-      select m as fact, count(*)::int as determinations
-      from determination d cross join unnest(d.missing) as m
-      where ${determinationsIn(f)} and d.decision = 'documentation-needed'
+      select m as fact, sum(g.n)::int as determinations
+      from (
+        select d.missing, count(*) as n from determination d
+        where ${determinationsIn(f)} and d.decision = 'documentation-needed'
+        group by 1
+      ) as g cross join unnest(g.missing) as m
       group by m order by 2 desc, 1 limit ${limit}`.execute(db),
   ]);
   return { documentationNeeded: total.rows[0]?.n ?? 0, facts: facts.rows };
@@ -127,14 +131,16 @@ export async function overrideReasons(db: Db, f: DashboardFilter): Promise<Overr
 export async function overridesByCriterion(db: Db, f: DashboardFilter): Promise<CriterionOverrideCount[]> {
   const { rows } = await sql<{ kind: string; id: string; determinations: number; overridden: number }>`
     with shown as (
-      select d.satisfied, d.missing, fo.card_uuid is not null as overridden
+      -- Grouped by the whole lists first (cards repeat the same few), so far fewer rows are unnested.
+      select d.satisfied, d.missing, fo.card_uuid is not null as overridden, count(*) as n
       from determination d left join feedback fo on fo.card_uuid = d.card_uuid and fo.outcome = 'overridden'
       where ${determinationsIn(f)}
+      group by 1, 2, 3
     )
-    select 'satisfied' as kind, s as id, count(*)::int as determinations, (count(*) filter (where overridden))::int as overridden
+    select 'satisfied' as kind, s as id, sum(n)::int as determinations, coalesce(sum(n) filter (where overridden), 0)::int as overridden
     from shown cross join unnest(shown.satisfied) as s group by s
     union all
-    select 'missing' as kind, m as id, count(*)::int as determinations, (count(*) filter (where overridden))::int as overridden
+    select 'missing' as kind, m as id, sum(n)::int as determinations, coalesce(sum(n) filter (where overridden), 0)::int as overridden
     from shown cross join unnest(shown.missing) as m group by m
     order by 4 desc, 3 desc, 1 desc, 2`.execute(db);
   return rows.map((r) => ({ kind: r.kind === 'missing' ? 'missing' : 'satisfied', id: r.id, determinations: r.determinations, overridden: r.overridden }));
@@ -149,7 +155,7 @@ export async function fhirFailures(db: Db, f: DashboardFilter): Promise<FhirFail
     sql<{ resource_type: string; failure: string; invocations: number }>`
       select split_part(u, ':', 1) as resource_type, split_part(u, ':', 2) as failure, count(distinct i.id)::int as invocations
       from invocation i cross join unnest(i.unreadable) as u
-      where ${invocationsIn(f)}
+      where ${invocationsIn(f)} and cardinality(i.unreadable) > 0
       group by 1, 2 order by 3 desc, 1, 2`.execute(db),
   ]);
   const t = totals.rows[0];
