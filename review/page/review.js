@@ -530,12 +530,16 @@ async function load({ signingIn = false } = {}) {
     let total = 0;
     // A figure arriving after another failed, or after a newer period was asked for, is not drawn.
     const figure = (path, render) => api(path, q).then((d) => (generation === loads && !failed ? render(d) : undefined));
+    // The first view (the period, the order codes and the chart at the top) is asked for first, alone, so it is
+    // not queued behind the other figures on the database; the rest follow together.
     await Promise.all([
       figure('summary/decisions-per-day', (d) => {
         renderDays(d);
         total = d.totals.total;
       }),
       figure('summary/order-codes', (d) => renderCodes(d, q.orderCode)),
+    ]);
+    await Promise.all([
       figure('summary/fact-sources', renderSources),
       figure('summary/missing-facts', renderMissing),
       figure('summary/feedback', renderFeedback),

@@ -558,6 +558,11 @@ export class SqlRecordStore implements RecordStore {
         .where(sql<boolean>`(issuer, jti) in (select issuer, jti from jti_seen where expires_at < ${nowDate} limit ${batch})`)
         .executeTakeFirst(),
     );
+    if (this.engine === 'pglite') {
+      // Embedded PostgreSQL runs no autovacuum: without it the dashboard's covering indexes (migration 0002) could
+      // not answer from the index alone, and statistics would go stale. PostgreSQL's own autovacuum does this there.
+      await this.run(() => sql`vacuum (analyze) invocation, determination, feedback`.execute(this.db));
+    }
     return { invocations, feedback, questionnaires, jtis };
   }
 
