@@ -1,5 +1,5 @@
 // The README's screenshot of /review (docs/review-dashboard.png): the demo with its month of history, signed in,
-// in Debian's Chromium. Run after `npm run build`: node scripts/review-screenshot.mjs
+// in Debian's Chromium. Run after `npm run build`: node --experimental-websocket scripts/review-screenshot.mjs
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

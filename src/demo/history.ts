@@ -161,21 +161,26 @@ async function templates(config: Config, now: number): Promise<{ made: Template[
   if (!service) {
     throw new Error('no order-sign service is defined');
   }
-  const deadlineMs = 600;
-  const hook = createOrderHook({
-    loaded,
-    templates: loadCardTemplates(),
-    prefetch: prefetchTemplates(service),
-    gather: { readerFactory: fhirKitReader, deadlineMs, maxPages: config.fhirMaxPages },
-    mirrorSystemActions: false,
-    questionnaires: new QuestionnaireStore(),
-    plans: loadPlans(config.plansFile),
-    crdOptions: loadConfigurationOptions(),
-    coverageCards: loadCoverageCardTemplates(),
-  });
+  const hookWith = (deadlineMs: number): ReturnType<typeof createOrderHook> =>
+    createOrderHook({
+      loaded,
+      templates: loadCardTemplates(),
+      prefetch: prefetchTemplates(service),
+      gather: { readerFactory: fhirKitReader, deadlineMs, maxPages: config.fhirMaxPages },
+      mirrorSystemActions: false,
+      questionnaires: new QuestionnaireStore(),
+      plans: loadPlans(config.plansFile),
+      crdOptions: loadConfigurationOptions(),
+      coverageCards: loadCoverageCardTemplates(),
+    });
+  // The service's own deadline for the ordinary calls (a loaded machine must not turn them into failures), and a
+  // short one for the call the slow server is meant to fail.
+  const hook = hookWith(config.fhirTimeoutMs);
+  const slowDeadlineMs = 400;
+  const hurried = hookWith(slowDeadlineMs);
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   const out: Template[] = [];
-  const sign = async (p: DemoPatient, code = p.suggestedOrder.code): Promise<void> => {
+  const sign = async (p: DemoPatient, run = hook, code = p.suggestedOrder.code): Promise<void> => {
     const order: ServiceRequest = {
       resourceType: 'ServiceRequest',
       id: `${p.id}-mri`,
@@ -195,7 +200,7 @@ async function templates(config: Config, now: number): Promise<{ made: Template[
       context: { userId: 'Practitioner/demo-clinician', patientId: p.id, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: order }] } },
     } as HookRequest;
     const started = performance.now();
-    const result = await hook(request, now, base);
+    const result = await run(request, now, base);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     const text = JSON.stringify(result.response);
     const response = JSON.parse(text) as ResponseShape;
@@ -236,10 +241,10 @@ async function templates(config: Config, now: number): Promise<{ made: Template[
       }
     }
     delete fhir.faults.status;
-    fhir.faults.delayMs = deadlineMs + 200;
+    fhir.faults.delayMs = slowDeadlineMs + 300;
     const slow = some[0];
     if (slow) {
-      await sign(slow);
+      await sign(slow, hurried);
     }
     delete fhir.faults.delayMs;
     // The clinician answered the questionnaire, then signed again: the answer decides (SPEC §2 Answers).
