@@ -1,0 +1,267 @@
+// Lines → sections → sentences (SPEC §8.2). One pass over the lines of the plain text: a line opens a section when
+// it begins with a known header and ':' or is a short label ending in ':'; sentences end at . ! ? followed by
+// whitespace (not after the lexicon's abbreviations), at ';', at blank lines, at section-opening lines and at the end
+// of list items, but not at a single line break inside running text (wrapped lines).
+import { FLAG_BIT, type Lexicon, type SectionEffect } from './lexicon.js';
+import { C_BREAK, C_SPACE, C_WORD, charClass, type Tokens } from './text.js';
+
+/** Blocked-token bits: a section header's label, a pseudo-trigger, a counted mention (§8.2 order of matching). */
+export const B_LABEL = 1;
+export const B_PSEUDO = 2;
+export const B_MENTION = 4;
+
+/** Sentences of a text (plain offsets, end exclusive) with their section flags, and each token's sentence. */
+export interface Layout {
+  readonly count: number;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** FLAG_BIT mask the sentence's section adds to its mentions. */
+  readonly effect: Uint8Array;
+  /** First token of each sentence, and one past its last. */
+  readonly tok0: Int32Array;
+  readonly tok1: Int32Array;
+  /** Sentence of each token. */
+  readonly sentenceOf: Int32Array;
+}
+
+function effectBits(e: SectionEffect): number {
+  switch (e) {
+    case 'other':
+      return FLAG_BIT.other;
+    case 'historical':
+      return FLAG_BIT.historical;
+    case 'hypothetical':
+      return FLAG_BIT.hypothetical;
+    case 'none':
+      return 0;
+  }
+}
+
+const DOT = 46;
+const SEMI = 59;
+const BANG = 33;
+const QUERY = 63;
+const COLON = 58;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** A line starting with -, *, • or a number followed by '.' or ')' (§8.2 list items). */
+function isListItem(text: string, fs: number, le: number): boolean {
+  const c = text.charCodeAt(fs);
+  if (c === 45 || c === 42 || c === 0x2022 || c === 0x25e6 || c === 0x2023) {
+    return true;
+  }
+  let p = fs;
+  while (p < le && p - fs < 3 && isDigit(text.charCodeAt(p))) {
+    p++;
+  }
+  if (p === fs || p >= le) {
+    return false;
+  }
+  const m = text.charCodeAt(p);
+  if (m === 41) {
+    return true;
+  }
+  return m === DOT && (p + 1 >= le || (charClass(text.charCodeAt(p + 1)) & C_SPACE) !== 0);
+}
+
+/** Lays a tokenised text out in sentences and sections; marks header labels in `blocked`. */
+export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Array): Layout {
+  const n = text.length;
+  let cap = Math.max(16, (n >> 6) + 16);
+  let start = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let effect = new Uint8Array(cap);
+  let count = 0;
+  let cur = -1;
+  let curEffect = 0;
+  let lastEnd = 0;
+  let sectionEffect = 0;
+
+  const flush = (): void => {
+    if (cur < 0) {
+      return;
+    }
+    if (count === cap) {
+      cap *= 2;
+      const s2 = new Int32Array(cap);
+      s2.set(start);
+      start = s2;
+      const e2 = new Int32Array(cap);
+      e2.set(end);
+      end = e2;
+      const f2 = new Uint8Array(cap);
+      f2.set(effect);
+      effect = f2;
+    }
+    start[count] = cur;
+    end[count] = lastEnd;
+    effect[count] = curEffect;
+    count++;
+    cur = -1;
+  };
+
+  /** Is the '.' at p the end of a sentence (not an abbreviation's dot)? */
+  const endsAt = (p: number): boolean => {
+    if (p + 1 < n && (charClass(text.charCodeAt(p + 1)) & C_SPACE) === 0) {
+      return false;
+    }
+    let q = p;
+    while (q > 0 && p - q < 12) {
+      const c = text.charCodeAt(q - 1);
+      if (!isAsciiLetter(c) && c !== DOT) {
+        break;
+      }
+      q--;
+    }
+    if (q === p || p - q >= 12 || (q > 0 && (charClass(text.charCodeAt(q - 1)) & C_WORD) !== 0)) {
+      return true;
+    }
+    const word = text.slice(q, p).toLowerCase();
+    if (lex.abbreviations.has(word)) {
+      return false;
+    }
+    if (lex.beforeDigit.has(word)) {
+      let r = p + 1;
+      while (r < n && (charClass(text.charCodeAt(r)) & C_SPACE) !== 0) {
+        r++;
+      }
+      return !(r < n && isDigit(text.charCodeAt(r)));
+    }
+    return true;
+  };
+
+  const scan = (from: number, to: number): void => {
+    for (let p = from; p < to; p++) {
+      const c = text.charCodeAt(p);
+      if (c === 32 || (charClass(c) & C_SPACE) !== 0) {
+        continue;
+      }
+      if (cur < 0) {
+        cur = p;
+        curEffect = sectionEffect;
+      }
+      lastEnd = p + 1;
+      if (c === SEMI) {
+        flush();
+      } else if (c === DOT) {
+        if (endsAt(p)) {
+          flush();
+        }
+      } else if ((c === BANG || c === QUERY) && (p + 1 >= n || (charClass(text.charCodeAt(p + 1)) & C_SPACE) !== 0)) {
+        flush();
+      }
+    }
+  };
+
+  let tk = 0;
+  let ls = 0;
+  while (ls <= n) {
+    // the line [ls, le) and its break
+    let le = ls;
+    while (le < n && (charClass(text.charCodeAt(le)) & C_BREAK) === 0) {
+      le++;
+    }
+    let fs = ls;
+    while (fs < le && (charClass(text.charCodeAt(fs)) & C_SPACE) !== 0) {
+      fs++;
+    }
+    const ta = tk;
+    while (tk < t.count && (t.start[tk] ?? 0) < le) {
+      tk++;
+    }
+    const tb = tk;
+    if (fs === le) {
+      flush(); // a blank line
+    } else {
+      let lastNs = le - 1;
+      while ((charClass(text.charCodeAt(lastNs)) & C_SPACE) !== 0) {
+        lastNs--;
+      }
+      const header = headerAt(text, t, lex, ta, tb, fs, lastNs);
+      if (header !== null) {
+        flush();
+        sectionEffect = effectBits(header.effect);
+        for (let k = ta; k < tb && (t.start[k] ?? 0) < header.labelEnd; k++) {
+          blocked[k] = (blocked[k] ?? 0) | B_LABEL;
+        }
+        scan(fs, le);
+        if (header.labelEnd > lastNs) {
+          flush(); // a label alone on its line: what follows is a new sentence
+        }
+      } else if (isListItem(text, fs, le)) {
+        flush();
+        scan(fs, le);
+        flush();
+      } else {
+        scan(fs, le);
+      }
+    }
+    if (le >= n) {
+      break;
+    }
+    // one line break; CR LF counts once
+    ls = le + (text.charCodeAt(le) === 13 && text.charCodeAt(le + 1) === 10 ? 2 : 1);
+  }
+  flush();
+
+  const tok0 = new Int32Array(count);
+  const tok1 = new Int32Array(count);
+  const sentenceOf = new Int32Array(t.count);
+  let k = 0;
+  for (let s = 0; s < count; s++) {
+    const ss = start[s] ?? 0;
+    const se = end[s] ?? 0;
+    while (k < t.count && (t.start[k] ?? 0) < ss) {
+      sentenceOf[k] = s > 0 ? s - 1 : 0; // not reached: every token lies in a sentence
+      k++;
+    }
+    tok0[s] = k;
+    while (k < t.count && (t.start[k] ?? 0) < se) {
+      sentenceOf[k] = s;
+      k++;
+    }
+    tok1[s] = k;
+  }
+  return { count, start, end, effect, tok0, tok1, sentenceOf };
+}
+
+/** The header a line opens, with the end of its label (after the ':'), or null. */
+function headerAt(
+  text: string,
+  t: Tokens,
+  lex: Lexicon,
+  ta: number,
+  tb: number,
+  fs: number,
+  lastNs: number,
+): { effect: SectionEffect; labelEnd: number } | null {
+  if (ta >= tb || (t.start[ta] ?? -1) !== fs) {
+    return null;
+  }
+  let best: { effect: SectionEffect; labelEnd: number } | null = null;
+  lex.headers.matchAt(text, t, ta, tb, NO_BLOCK, 0, false, (_i, j, term) => {
+    let p = t.end[j] ?? 0;
+    while (p <= lastNs && (charClass(text.charCodeAt(p)) & C_SPACE) !== 0 && (charClass(text.charCodeAt(p)) & C_BREAK) === 0) {
+      p++;
+    }
+    if (p <= lastNs && text.charCodeAt(p) === COLON && (best === null || p + 1 > best.labelEnd)) {
+      best = { effect: term.payload, labelEnd: p + 1 };
+    }
+  });
+  if (best !== null) {
+    return best;
+  }
+  if (text.charCodeAt(lastNs) === COLON && tb - ta <= lex.maxHeaderWords) {
+    return { effect: 'none', labelEnd: lastNs + 1 };
+  }
+  return null;
+}
+
+const NO_BLOCK = new Uint8Array(0);
