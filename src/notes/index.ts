@@ -43,3 +43,4 @@ export {
 export type { CareBinding } from './care.js';
 export { isAffirming, isNegating, quoteOf, type Accepts, type Assertable } from './assertion.js';
 export { htmlToText, type PlainText } from './html.js';
+export { answerSentenceLine } from './sentence-line.js';
