@@ -75,6 +75,26 @@ function rangeAt(r: Reader, k: number, count: number): { value: number; last: nu
   return { value: Math.min(a.value, b.value), last: b.last };
 }
 
+/** Could token k begin a number: a digit, a number word, or a glued connector and a digit ("x6")? */
+function mayBeNumber(r: Reader, k: number): boolean {
+  const s = r.t.start[k] ?? 0;
+  const c = r.text.charCodeAt(s);
+  if (c >= 48 && c <= 57) {
+    return true;
+  }
+  if (r.care.numbers.has(idAt(r, k))) {
+    return true;
+  }
+  const len = (r.t.end[k] ?? 0) - s;
+  for (const g of r.care.glued) {
+    const d = r.text.charCodeAt(s + g.length);
+    if (len > g.length && d >= 48 && d <= 57 && r.text.slice(s, s + g.length).toLowerCase() === g) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /** A duration starting at token k: {days, last token, glued connector ("x6")}, or null. */
 export function durationAt(r: Reader, k: number, count: number): { days: number; last: number; glued: boolean } | null {
   const s = lower(r, k);
@@ -282,7 +302,7 @@ export function bindCare(
     if (care.started.has(id)) {
       startedAfter = true;
     }
-    const d = durationAt(r, k, end);
+    const d = mayBeNumber(r, k) ? durationAt(r, k, end) : null;
     if (d !== null) {
       const words = between + (d.glued ? 1 : 0);
       const ago = d.last + 1 < end && care.ago.has(idAt(r, d.last + 1));

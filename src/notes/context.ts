@@ -10,42 +10,40 @@ import type { Layout } from './sections.js';
 export interface Flaggable {
   readonly i: number;
   readonly j: number;
-  /** FLAG_BIT mask from triggers (the section's effect is added by the caller). */
+  /** FLAG_BIT mask (bit = 1 << category). */
   flags: number;
 }
 
-/** The token range [lo, hi] a trigger rule covers in its direction, or null. */
-function scope(
-  triggers: readonly TriggerHit[],
-  x: number,
-  rule: TriggerRule,
-  forward: boolean,
-  first: number,
-  last: number,
-  x0: number,
-  x1: number,
-): [number, number] | null {
+/** Last token a forward rule of trigger x reaches (< first token after it when it reaches nothing). */
+function forwardEnd(triggers: readonly TriggerHit[], x: number, x1: number, rule: TriggerRule, last: number): number {
   const tr = triggers[x] as TriggerHit;
-  if (forward) {
-    let hi = rule.forward === Infinity ? last : Math.min(last, tr.j + rule.forward);
-    for (let y = x + 1; y < x1; y++) {
-      const other = triggers[y] as TriggerHit;
-      if (stops(other.rules, rule.category)) {
-        hi = Math.min(hi, other.i - 1);
-        break;
-      }
-    }
-    return hi > tr.j ? [tr.j + 1, hi] : null;
-  }
-  let lo = rule.backward === Infinity ? first : Math.max(first, tr.i - rule.backward);
-  for (let y = x - 1; y >= x0; y--) {
+  let hi = rule.forward === Infinity ? last : Math.min(last, tr.j + rule.forward);
+  for (let y = x + 1; y < x1; y++) {
     const other = triggers[y] as TriggerHit;
-    if (stops(other.rules, rule.category)) {
-      lo = Math.max(lo, other.j + 1);
+    if (stops(other, rule.category)) {
+      return Math.min(hi, other.i - 1);
+    }
+    if (other.i > hi) {
       break;
     }
   }
-  return lo < tr.i ? [lo, tr.i - 1] : null;
+  return hi;
+}
+
+/** First token a backward rule of trigger x reaches. */
+function backwardStart(triggers: readonly TriggerHit[], x: number, x0: number, rule: TriggerRule, first: number): number {
+  const tr = triggers[x] as TriggerHit;
+  const lo = rule.backward === Infinity ? first : Math.max(first, tr.i - rule.backward);
+  for (let y = x - 1; y >= x0; y--) {
+    const other = triggers[y] as TriggerHit;
+    if (stops(other, rule.category)) {
+      return Math.max(lo, other.j + 1);
+    }
+    if (other.j < lo) {
+      break;
+    }
+  }
+  return lo;
 }
 
 /**
@@ -60,8 +58,7 @@ export function assertFlags(items: readonly Flaggable[], triggers: readonly Trig
     const sentence = lay.sentenceOf[item.i] ?? 0;
     const first = lay.tok0[sentence] ?? 0;
     const last = (lay.tok1[sentence] ?? 0) - 1;
-    // the items and triggers of this sentence
-    let m1 = m0;
+    let m1 = m0 + 1;
     while (m1 < items.length && (items[m1] as Flaggable).i <= last) {
       m1++;
     }
@@ -73,22 +70,26 @@ export function assertFlags(items: readonly Flaggable[], triggers: readonly Trig
       x1++;
     }
     for (let x = x0; x < x1; x++) {
-      for (const rule of (triggers[x] as TriggerHit).rules) {
+      const tr = triggers[x] as TriggerHit;
+      for (const rule of tr.rules) {
         if (rule.category === TERMINATION) {
           continue;
         }
         const bit = 1 << rule.category;
-        for (const forward of [true, false]) {
-          if ((forward ? rule.forward : rule.backward) < 0) {
-            continue;
-          }
-          const range = scope(triggers, x, rule, forward, first, last, x0, x1);
-          if (range === null) {
-            continue;
-          }
+        if (rule.forward >= 0) {
+          const hi = forwardEnd(triggers, x, x1, rule, last);
           for (let m = m0; m < m1; m++) {
             const it = items[m] as Flaggable;
-            if (it.i <= range[1] && it.j >= range[0]) {
+            if (it.i <= hi && it.j > tr.j) {
+              it.flags |= bit;
+            }
+          }
+        }
+        if (rule.backward >= 0) {
+          const lo = backwardStart(triggers, x, x0, rule, first);
+          for (let m = m0; m < m1; m++) {
+            const it = items[m] as Flaggable;
+            if (it.j >= lo && it.i < tr.i) {
               it.flags |= bit;
             }
           }
@@ -96,6 +97,5 @@ export function assertFlags(items: readonly Flaggable[], triggers: readonly Trig
       }
     }
     m0 = m1;
-    x0 = x1;
   }
 }

@@ -38,10 +38,27 @@ export const FLAG_BIT: Readonly<Record<Category, number>> = { negated: 1, possib
 /** What a phrase of a set is (§8.5): a finding, a phrase negating by itself, or one that counts for nothing. */
 export type PhraseKind = 'finding' | 'negating' | 'not-counted' | 'modality';
 
-export interface PhrasePayload {
+/** What a pattern of the matcher is: a pseudo-trigger, a phrase of a set, or a trigger (termination included). */
+export const M_PSEUDO = 0;
+export const M_PHRASE = 1;
+export const M_TRIGGER = 2;
+
+/** The meaning of a matcher pattern (one shape for all three types, so the hot loops stay monomorphic). */
+export interface MatchPayload {
+  readonly type: number;
+  /** For a phrase: what it is. */
   readonly kind: PhraseKind;
-  /** Set index (`Lexicon.sets`), or `Lexicon.modalitySet` for §8.6 modalities. */
+  /** For a phrase: set index (`Lexicon.sets`), or `Lexicon.modalitySet` for §8.6 modalities; else -1. */
   readonly set: number;
+  /** For a trigger: its rules; else empty. */
+  readonly rules: readonly TriggerRule[];
+}
+
+const NO_RULES: readonly TriggerRule[] = [];
+
+/** A phrase payload. */
+export function phrasePayload(kind: PhraseKind, set: number): MatchPayload {
+  return { type: M_PHRASE, kind, set, rules: NO_RULES };
 }
 
 /** One direction of one trigger: category index (0–4, or TERMINATION) and reach in words (Infinity = sentence). */
@@ -49,10 +66,6 @@ export interface TriggerRule {
   readonly category: number;
   readonly forward: number;
   readonly backward: number;
-}
-
-export interface TriggerPayload {
-  readonly rules: readonly TriggerRule[];
 }
 
 /** A phrase set as the policy refers to it. */
@@ -99,13 +112,16 @@ export interface Lexicon {
   readonly modalitySet: number;
   /** Sets matched when the caller names none: every set not restricted. */
   readonly defaultSets: ReadonlySet<string>;
-  readonly phrases: Trie<PhrasePayload>;
-  readonly triggers: Trie<TriggerPayload>;
-  readonly pseudo: Trie<null>;
+  /** Pseudo-triggers, phrases (sets and modalities) and triggers in one trie: one walk per word (§8.2). */
+  readonly matcher: Trie<MatchPayload>;
+  /** Sets names by index (`sets[i].name`). */
+  readonly setNames: readonly string[];
   readonly headers: Trie<SectionEffect>;
   readonly maxHeaderWords: number;
   readonly abbreviations: ReadonlySet<string>;
   readonly beforeDigit: ReadonlySet<string>;
+  /** Length of the longest abbreviation (the sentence splitter reads no further back). */
+  readonly longestAbbreviation: number;
   readonly care: CareLexicon;
 }
 
@@ -324,16 +340,15 @@ export function compileLexicon(data: unknown): Lexicon {
   for (const phrase of listed(context.termination, 'context.termination')) {
     addTrigger(phrase, { category: TERMINATION, forward: Infinity, backward: Infinity }, 'context.termination');
   }
-  const triggers = new Trie<TriggerPayload>();
-  triggerRules.forEach(({ pattern, rules }) => triggers.add(pattern, { rules }));
-  const pseudo = new Trie<null>();
+  const matcher = new Trie<MatchPayload>();
+  triggerRules.forEach(({ pattern, rules }) => matcher.add(pattern, { type: M_TRIGGER, kind: 'finding', set: -1, rules }));
   const seenPseudo = new Set<string>();
   for (const phrase of listed(context.pseudo, 'context.pseudo')) {
     if (seenPseudo.has(phrase.toLowerCase())) {
       throw new LexiconError('context.pseudo', `"${phrase}" is listed twice`);
     }
     seenPseudo.add(phrase.toLowerCase());
-    pseudo.add(must(parsePattern(phrase, vocab, false), 'context.pseudo', phrase), null);
+    matcher.add(must(parsePattern(phrase, vocab, false), 'context.pseudo', phrase), { type: M_PSEUDO, kind: 'finding', set: -1, rules: NO_RULES });
   }
 
   // §8.2 negating phrases with a copula ("rectal tone is intact")
@@ -349,7 +364,6 @@ export function compileLexicon(data: unknown): Lexicon {
   const names = Object.keys(setsData).filter((k) => !k.startsWith('$'));
   const setIndex = new Map(names.map((n, i) => [n, i]));
   const modalitySet = names.length;
-  const phrases = new Trie<PhrasePayload>();
   const sets: PhraseSetInfo[] = names.map((name, si) => {
     const where = `phraseSets["${name}"]`;
     const s = object(setsData[name], where, ['window', 'accepts', 'restricted', 'phrases', 'negating', 'notCounted', 'alsoPossibleFrom'], ['phrases']);
@@ -388,7 +402,7 @@ export function compileLexicon(data: unknown): Lexicon {
             return; // a copula variant the list already spells out
           }
           seen.set(key, field);
-          phrases.add(must(parsePattern(v, vocab, true), `${where}.${field}`, v), { kind, set: si });
+          matcher.add(must(parsePattern(v, vocab, true), `${where}.${field}`, v), phrasePayload(kind, si));
         });
       }
     };
@@ -417,7 +431,7 @@ export function compileLexicon(data: unknown): Lexicon {
       throw new LexiconError('care.modalities', `"${m}" is listed twice`);
     }
     seenModalities.add(key);
-    phrases.add(must(parsePattern(m, vocab, true), 'care.modalities', m), { kind: 'modality', set: modalitySet });
+    matcher.add(must(parsePattern(m, vocab, true), 'care.modalities', m), phrasePayload('modality', modalitySet));
   }
   const toIds = (m: Map<string, number>): Map<number, number> => new Map([...m].map(([k, v]) => [vocab.add(wordKey(k)), v]));
   const unitWords = listedMap(c.units, 'care.units');
@@ -469,9 +483,8 @@ export function compileLexicon(data: unknown): Lexicon {
   glued.forEach((g) => vocab.add(g));
 
   vocab.seal();
-  for (const trie of [headers, triggers, pseudo, phrases]) {
-    trie.seal(vocab.size);
-  }
+  headers.seal(vocab.size);
+  matcher.seal(vocab.size);
   return {
     version,
     vocab,
@@ -479,13 +492,13 @@ export function compileLexicon(data: unknown): Lexicon {
     setIndex,
     modalitySet,
     defaultSets,
-    phrases,
-    triggers,
-    pseudo,
+    matcher,
+    setNames: sets.map((x) => x.name),
     headers,
     maxHeaderWords,
     abbreviations,
     beforeDigit,
+    longestAbbreviation: Math.max(0, ...[...abbreviations, ...beforeDigit].map((a) => a.length)),
     care,
   };
 }

@@ -1,7 +1,7 @@
 // Phrases, triggers and headers as word sequences, and the trie that finds them from any token (SPEC §8.2).
 // A pattern keeps what the words alone do not say: which separators are flexible, which punctuation must be there
 // literally ("4+/5", "Hodgkin's"), and which words match only in capitals ("PT", "HIV", "NSAIDs").
-import { C_JOIN, C_SPACE, C_WORD, G_JOIN_ONLY, charClass, onlySpace, squeeze, wordKey, type Tokens, type Vocabulary } from './text.js';
+import { C_JOIN, C_SPACE, C_WORD, G_JOIN_ONLY, G_PLURAL, charClass, onlySpace, squeeze, wordKey, type Tokens, type Vocabulary } from './text.js';
 
 /** A lexicon phrase compiled to word ids. */
 export interface Pattern {
@@ -14,6 +14,8 @@ export interface Pattern {
   readonly gaps: readonly (string | null)[];
   /** Written with a leading ':' (the `: none` / `: no` trigger forms of §8.3). */
   readonly colon: boolean;
+  /** Some word is written in capitals. */
+  readonly hasCaps: boolean;
 }
 
 /** The exact-case stem of a word written in capitals (two or more letters, no lower case but a plural s). */
@@ -79,7 +81,7 @@ export function parsePattern(text: string, vocab: Vocabulary, capitals: boolean)
     caps.push(capitals ? capsStem(word) : null);
     lastEnd = i;
   }
-  return words.length === 0 ? null : { text, words, caps, gaps, colon };
+  return words.length === 0 ? null : { text, words, caps, gaps, colon, hasCaps: caps.some((c) => c !== null) };
 }
 
 /** A pattern at a trie node, with what it means. */
@@ -88,116 +90,192 @@ export interface Terminal<P> {
   readonly payload: P;
 }
 
-interface Node<P> {
-  next: Map<number, number> | null;
-  terminals: Terminal<P>[] | null;
+/** Matches found from one token: end tokens and terminals, reused from token to token (no allocation). */
+export class Matches<P> {
+  count = 0;
+  readonly ends: number[] = [];
+  readonly terms: Terminal<P>[] = [];
+  /** 1 when the last word matched with a plural s/es. */
+  readonly plural: number[] = [];
+
+  push(j: number, term: Terminal<P>, plural: number): void {
+    this.ends[this.count] = j;
+    this.terms[this.count] = term;
+    this.plural[this.count] = plural;
+    this.count++;
+  }
 }
 
 /**
- * A word trie. The root is an array indexed by word id (one array read per token: most tokens start nothing);
- * deeper levels are small maps.
+ * A word trie in flat arrays: the root is indexed by word id (one array read per token: most tokens start
+ * nothing); the other edges live in one open-addressing table keyed by (node, word), so a step is a multiply and a
+ * probe or two, without a Map.
  */
 export class Trie<P> {
-  private readonly nodes: Node<P>[] = [{ next: null, terminals: null }];
-  private root = new Int32Array(0);
+  /** Building: per node, child by word. Dropped by `seal`. */
+  private building: Map<number, number>[] = [new Map()];
+  private terminalsOf: Terminal<P>[][] = [[]];
+  /** Node of each first word, -1 when no pattern starts with it. */
+  root = new Int32Array(0);
+  private edgeNode = new Int32Array(0);
+  private edgeWord = new Int32Array(0);
+  private edgeChild = new Int32Array(0);
+  private edgeMask = 0;
+  /** Per node: 1 when it has children. */
+  private inner = new Uint8Array(0);
+  private terms: (Terminal<P>[] | null)[] = [];
 
   add(pattern: Pattern, payload: P): void {
     let node = 0;
     for (const w of pattern.words) {
-      const n = this.nodes[node] as Node<P>;
-      n.next ??= new Map();
-      let child = n.next.get(w);
+      const edges = this.building[node] as Map<number, number>;
+      let child = edges.get(w);
       if (child === undefined) {
-        child = this.nodes.length;
-        this.nodes.push({ next: null, terminals: null });
-        n.next.set(w, child);
+        child = this.building.length;
+        this.building.push(new Map());
+        this.terminalsOf.push([]);
+        edges.set(w, child);
       }
       node = child;
     }
-    const end = this.nodes[node] as Node<P>;
-    (end.terminals ??= []).push({ pattern, payload });
+    (this.terminalsOf[node] as Terminal<P>[]).push({ pattern, payload });
   }
 
-  /** Builds the root index; call once the vocabulary is complete. */
+  /** Builds the lookup arrays; call once the vocabulary is complete. */
   seal(vocabSize: number): void {
+    const nodes = this.building.length;
     this.root = new Int32Array(vocabSize).fill(-1);
-    const top = this.nodes[0]?.next;
-    top?.forEach((child, w) => {
-      this.root[w] = child;
+    this.inner = new Uint8Array(nodes);
+    this.terms = this.terminalsOf.map((t) => (t.length > 0 ? t : null));
+    let edges = 0;
+    this.building.forEach((m, node) => {
+      if (node > 0) {
+        edges += m.size;
+      }
+      this.inner[node] = m.size > 0 ? 1 : 0;
+    });
+    let size = 16;
+    while (size < edges * 3) {
+      size *= 2;
+    }
+    this.edgeNode = new Int32Array(size).fill(-1);
+    this.edgeWord = new Int32Array(size);
+    this.edgeChild = new Int32Array(size);
+    this.edgeMask = size - 1;
+    this.building.forEach((m, node) => {
+      m.forEach((child, w) => {
+        if (node === 0) {
+          this.root[w] = child;
+          return;
+        }
+        let h = edgeHash(node, w) & this.edgeMask;
+        while (this.edgeNode[h] !== -1) {
+          h = (h + 1) & this.edgeMask;
+        }
+        this.edgeNode[h] = node;
+        this.edgeWord[h] = w;
+        this.edgeChild[h] = child;
+      });
     });
   }
 
-  /**
-   * Every pattern that matches tokens i..j (same sentence, none blocked), as `found(i, j, terminal)`. A plural s/es
-   * is accepted on the last word when `plural` (phrases; not triggers, or "not" would match "notes"). Separators and
-   * capitals are checked here.
-   */
-  matchAt(
-    text: string,
-    t: Tokens,
-    i: number,
-    limit: number,
-    blocked: Uint8Array,
-    blockMask: number,
-    plural: boolean,
-    found: (i: number, j: number, terminal: Terminal<P>) => void,
-  ): void {
-    const first = t.id[i] ?? -1;
-    let node = first >= 0 ? (this.root[first] ?? -1) : -1;
-    if (plural) {
-      this.pluralAt(text, t, i, i, 0, true, found);
+  private child(node: number, w: number): number {
+    if (node === 0) {
+      return this.root[w] ?? -1;
     }
-    let j = i;
-    while (node >= 0) {
-      const n = this.nodes[node] as Node<P>;
-      if (n.terminals !== null) {
-        this.report(text, t, i, j, n.terminals, found);
+    let h = edgeHash(node, w) & this.edgeMask;
+    for (;;) {
+      const at = this.edgeNode[h] ?? -1;
+      if (at === -1) {
+        return -1;
       }
-      if (n.next === null) {
-        return;
+      if (at === node && this.edgeWord[h] === w) {
+        return this.edgeChild[h] ?? -1;
       }
-      j++;
-      if (j >= limit || ((blocked[j] ?? 0) & blockMask) !== 0) {
-        return;
-      }
-      if (plural) {
-        this.pluralAt(text, t, i, j, node, false, found);
-      }
-      const w = t.id[j] ?? -1;
-      node = w >= 0 ? (n.next.get(w) ?? -1) : -1;
+      h = (h + 1) & this.edgeMask;
     }
   }
 
-  private pluralAt(
-    text: string,
-    t: Tokens,
-    i: number,
-    j: number,
-    node: number,
-    atRoot: boolean,
-    found: (i: number, j: number, terminal: Terminal<P>) => void,
-  ): void {
+  /** True when some pattern may start at token i (a cheap test before `matchAt`). */
+  mayStart(t: Tokens, i: number, plural: boolean): boolean {
+    const w = t.id[i] ?? -1;
+    if (w >= 0 && (this.root[w] ?? -1) >= 0) {
+      return true;
+    }
+    if (!plural || ((t.gap[i] ?? 0) & G_PLURAL) === 0) {
+      return false;
+    }
+    const s = t.idS[i] ?? -1;
+    const es = t.idEs[i] ?? -1;
+    return (s >= 0 && (this.root[s] ?? -1) >= 0) || (es >= 0 && (this.root[es] ?? -1) >= 0);
+  }
+
+  /**
+   * Appends to `out` every pattern that matches tokens i..j (j < limit, none blocked by `mask`). A plural s/es is
+   * accepted on the last word when `plural` (phrases; not triggers, or "not" would match "notes"). Separators and
+   * capitals are checked here.
+   */
+  matchAt(text: string, t: Tokens, i: number, limit: number, blocked: Uint8Array, mask: number, plural: boolean, out: Matches<P>): void {
+    const first = t.id[i] ?? -1;
+    let node = first >= 0 ? (this.root[first] ?? -1) : -1;
+    if (plural) {
+      this.pluralAt(text, t, i, i, 0, out);
+    }
+    let j = i;
+    while (node >= 0) {
+      const terminals = this.terms[node] ?? null;
+      if (terminals !== null) {
+        this.report(text, t, i, j, terminals, out, 0);
+      }
+      if (this.inner[node] === 0) {
+        return;
+      }
+      j++;
+      if (j >= limit || ((blocked[j] ?? 0) & mask) !== 0) {
+        return;
+      }
+      if (plural) {
+        this.pluralAt(text, t, i, j, node, out);
+      }
+      const w = t.id[j] ?? -1;
+      node = w >= 0 ? this.child(node, w) : -1;
+    }
+  }
+
+  private pluralAt(text: string, t: Tokens, i: number, j: number, node: number, out: Matches<P>): void {
+    if (((t.gap[j] ?? 0) & G_PLURAL) === 0) {
+      return;
+    }
     const s = t.idS[j] ?? -1;
     if (s < 0) {
       return;
     }
+    this.pluralStem(text, t, i, j, node, s, out);
     const es = t.idEs[j] ?? -1;
-    for (const stem of es >= 0 ? [s, es] : [s]) {
-      const child = atRoot ? (this.root[stem] ?? -1) : ((this.nodes[node] as Node<P>).next?.get(stem) ?? -1);
-      const terminals = child >= 0 ? (this.nodes[child] as Node<P>).terminals : null;
-      if (terminals !== null) {
-        this.report(text, t, i, j, terminals, found);
-      }
+    if (es >= 0) {
+      this.pluralStem(text, t, i, j, node, es, out);
     }
   }
 
-  private report(text: string, t: Tokens, i: number, j: number, terminals: Terminal<P>[], found: (i: number, j: number, terminal: Terminal<P>) => void): void {
+  private pluralStem(text: string, t: Tokens, i: number, j: number, node: number, stem: number, out: Matches<P>): void {
+    const child = this.child(node, stem);
+    const terminals = child >= 0 ? (this.terms[child] ?? null) : null;
+    if (terminals !== null) {
+      this.report(text, t, i, j, terminals, out, 1);
+    }
+  }
+
+  private report(text: string, t: Tokens, i: number, j: number, terminals: Terminal<P>[], out: Matches<P>, plural: number): void {
     for (const term of terminals) {
       if (fits(text, t, i, term.pattern)) {
-        found(i, j, term);
+        out.push(j, term, plural);
       }
     }
   }
+}
+
+function edgeHash(node: number, w: number): number {
+  return Math.imul(node, 0x9e3779b1) ^ Math.imul(w, 0x85ebca6b);
 }
 
 /** Separators and capitals of a pattern whose words matched from token i. */
@@ -213,14 +291,19 @@ function fits(text: string, t: Tokens, i: number, p: Pattern): boolean {
       return false;
     }
   }
+  if (!p.hasCaps) {
+    return true;
+  }
   for (let w = 0; w < p.caps.length; w++) {
     const stem = p.caps[w];
     if (stem === null || stem === undefined) {
       continue;
     }
     const s = t.start[i + w] ?? 0;
-    if (text.slice(s, s + stem.length) !== stem) {
-      return false;
+    for (let k = 0; k < stem.length; k++) {
+      if (text.charCodeAt(s + k) !== stem.charCodeAt(k)) {
+        return false;
+      }
     }
   }
   return true;

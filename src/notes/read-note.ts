@@ -1,10 +1,10 @@
 // The notes pipeline (SPEC §8): HTML → text → lines and sections → sentences → pseudo-triggers → phrases (mentions)
 // → triggers → assertion flags → conservative care. Pure and synchronous: a string in, a reading out.
 import { bindCare, type CareBinding } from './care.js';
-import { assertFlags, type Flaggable } from './context.js';
+import { assertFlags } from './context.js';
 import { htmlToText, type PlainText } from './html.js';
-import { FLAG_BIT, LexiconError, TERMINATION, type Lexicon, type PhraseKind, type PhrasePayload } from './lexicon.js';
-import { findPhrases, findTriggers, markPseudo, type PhraseHit, type TriggerHit } from './match.js';
+import { FLAG_BIT, LexiconError, phrasePayload, type Lexicon, type MatchPayload } from './lexicon.js';
+import { collect, markPseudo, selectPhrases, selectTriggers, type PhraseHit, type TriggerHit } from './match.js';
 import { parsePattern, Trie } from './patterns.js';
 import { B_LABEL, B_PSEUDO, layout, type Layout } from './sections.js';
 import { tokenize, wordKey, C_WORD, charClass, type Tokens, type Vocabulary } from './text.js';
@@ -80,41 +80,85 @@ export interface ReadOptions {
   readonly sets?: ReadonlySet<string>;
 }
 
-interface Hit extends Flaggable {
-  readonly set: number;
-  readonly kind: PhraseKind;
-  readonly phrase: string;
-}
-
 /** The shared analysis of readNote and assertionOf. */
 interface Analysis {
-  readonly text: string;
   readonly t: Tokens;
   readonly lay: Layout;
-  readonly hits: Hit[];
+  readonly hits: PhraseHit[];
   readonly triggers: TriggerHit[];
 }
 
-function analyse(text: string, lex: Lexicon, vocab: Vocabulary, phrases: Trie<PhrasePayload>, wanted: Uint8Array, fallback: boolean): Analysis {
+function analyse(text: string, lex: Lexicon, vocab: Vocabulary, tries: readonly Trie<MatchPayload>[], wanted: Uint8Array, fallback: boolean): Analysis {
   const t = tokenize(text, vocab);
   const blocked = new Uint8Array(t.count);
   const lay = layout(text, t, lex, blocked);
-  markPseudo(text, t, lay, lex, blocked);
-  let found: PhraseHit[] = findPhrases(text, t, lay, phrases, blocked, wanted, B_LABEL | B_PSEUDO);
-  if (fallback && found.length === 0) {
+  const c = collect(text, t, lay, tries, wanted);
+  markPseudo(c, blocked);
+  let hits = selectPhrases(c, blocked, B_LABEL | B_PSEUDO);
+  if (fallback && hits.length === 0) {
     // §8.7: a target inside a pseudo-trigger or a header label is still the target
-    found = findPhrases(text, t, lay, phrases, blocked, wanted, B_LABEL);
-    if (found.length === 0) {
-      found = findPhrases(text, t, lay, phrases, blocked, wanted, 0);
+    hits = selectPhrases(c, blocked, B_LABEL);
+    if (hits.length === 0) {
+      hits = selectPhrases(c, blocked, 0);
     }
   }
-  const triggers = findTriggers(text, t, lay, lex, blocked);
-  const hits: Hit[] = found.filter((h) => h.kind !== 'not-counted').map((h) => ({ ...h, flags: 0 }));
+  const triggers = selectTriggers(c, blocked);
   assertFlags(hits, triggers, lay);
   for (const h of hits) {
     h.flags |= lay.effect[lay.sentenceOf[h.i] ?? 0] ?? 0;
   }
-  return { text, t, lay, hits, triggers };
+  return { t, lay, hits, triggers };
+}
+
+/** Which sets to report and to match for a `sets` option, and which sets take others' possible mentions. */
+interface Selection {
+  readonly report: Uint8Array;
+  readonly wanted: Uint8Array;
+  /** Per source set: the reported sets that take its counted findings as possible-only mentions (§8.5). */
+  readonly takers: readonly (readonly number[] | undefined)[];
+  /** Size of the set it was made for (a caller's set is read-only by contract; this catches the careless). */
+  readonly size: number;
+}
+
+const selections = new WeakMap<Lexicon, WeakMap<ReadonlySet<string>, Selection>>();
+
+/** The selection for a lexicon and a `sets` option, computed once per pair (notes are read by the hundred). */
+function selection(lexicon: Lexicon, sets: ReadonlySet<string> | undefined): Selection {
+  const requested = sets ?? lexicon.defaultSets;
+  let byLexicon = selections.get(lexicon);
+  if (byLexicon === undefined) {
+    byLexicon = new WeakMap();
+    selections.set(lexicon, byLexicon);
+  }
+  const known = byLexicon.get(requested);
+  if (known !== undefined && known.size === requested.size) {
+    return known;
+  }
+  const report = new Uint8Array(lexicon.modalitySet + 1);
+  const wanted = new Uint8Array(lexicon.modalitySet + 1);
+  const takers: number[][] = [];
+  for (const name of requested) {
+    const si = lexicon.setIndex.get(name);
+    if (si === undefined) {
+      throw new LexiconError('sets', `"${name}" is not a phrase set of the lexicon`);
+    }
+    report[si] = 1;
+    wanted[si] = 1;
+    for (const from of lexicon.sets[si]?.alsoPossibleFrom ?? []) {
+      const fi = lexicon.setIndex.get(from) ?? 0;
+      wanted[fi] = 1;
+      (takers[fi] ??= []).push(si);
+    }
+  }
+  // Every unrestricted set is matched whatever is reported, so that which words are mentions (and so which are
+  // triggers) does not depend on the sets a caller asks for; care needs modalities and its blocking sets.
+  lexicon.defaultSets.forEach((name) => {
+    wanted[lexicon.setIndex.get(name) ?? 0] = 1;
+  });
+  wanted[lexicon.modalitySet] = 1;
+  const made: Selection = { report, wanted, takers, size: requested.size };
+  byLexicon.set(requested, made);
+  return made;
 }
 
 function flagsOf(flags: number): AssertionFlags {
@@ -156,27 +200,8 @@ function sentenceIndex(lay: Layout, offset: number): number {
 export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): NoteReading {
   const plain: PlainText | null = options.html ? htmlToText(text) : null;
   const ptext = plain?.text ?? text;
-  const report = new Uint8Array(lexicon.modalitySet + 1);
-  const wanted = new Uint8Array(lexicon.modalitySet + 1);
-  const requested = options.sets ?? lexicon.defaultSets;
-  for (const name of requested) {
-    const si = lexicon.setIndex.get(name);
-    if (si === undefined) {
-      throw new LexiconError('sets', `"${name}" is not a phrase set of the lexicon`);
-    }
-    report[si] = 1;
-    wanted[si] = 1;
-    for (const from of lexicon.sets[si]?.alsoPossibleFrom ?? []) {
-      wanted[lexicon.setIndex.get(from) ?? 0] = 1;
-    }
-  }
-  // Every unrestricted set is matched whatever is reported, so that which words are mentions (and so which are
-  // triggers) does not depend on the sets a caller asks for; care needs modalities and its blocking sets.
-  lexicon.defaultSets.forEach((name) => {
-    wanted[lexicon.setIndex.get(name) ?? 0] = 1;
-  });
-  wanted[lexicon.modalitySet] = 1;
-  const a = analyse(ptext, lexicon, lexicon.vocab, lexicon.phrases, wanted, false);
+  const { report, wanted, takers } = selection(lexicon, options.sets);
+  const a = analyse(ptext, lexicon, lexicon.vocab, [lexicon.matcher], wanted, false);
   const { t, lay } = a;
 
   const toOriginal = (p: number): number => {
@@ -192,76 +217,75 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
     }
     return p <= 0 ? (plain.from[0] ?? 0) : (plain.to[Math.min(p, plain.to.length) - 1] ?? 0);
   };
-  const sentences: SentenceRange[] = [];
+  const sentences = new Map<number, SentenceRange>();
   const sentenceRange = (s: number): SentenceRange => {
-    let r = sentences[s];
+    let r = sentences.get(s);
     if (r === undefined) {
       r = { start: lay.start[s] ?? 0, end: lay.end[s] ?? 0 };
-      sentences[s] = r;
+      sentences.set(s, r);
     }
     return r;
   };
-  const spanOf = (i: number, j: number): TextSpan => {
-    const plainStart = t.start[i] ?? 0;
-    const plainEnd = t.end[j] ?? 0;
-    return { start: toOriginal(plainStart), end: toOriginalEnd(plainEnd), plainStart, plainEnd };
+  const mention = (set: string, h: PhraseHit, possibleOnly: boolean): Mention => {
+    const plainStart = t.start[h.i] ?? 0;
+    const plainEnd = t.end[h.j] ?? 0;
+    const negated = (h.flags & FLAG_BIT.negated) !== 0;
+    const m: Mention = {
+      set,
+      kind: h.kind === 'negating' ? 'negating-phrase' : 'finding',
+      phrase: h.phrase,
+      start: toOriginal(plainStart),
+      end: toOriginalEnd(plainEnd),
+      plainStart,
+      plainEnd,
+      sentence: sentenceRange(lay.sentenceOf[h.i] ?? 0),
+      negated,
+      possible: (h.flags & FLAG_BIT.possible) !== 0,
+      hypothetical: (h.flags & FLAG_BIT.hypothetical) !== 0,
+      historical: (h.flags & FLAG_BIT.historical) !== 0,
+      other: (h.flags & FLAG_BIT.other) !== 0,
+      scopedByNegation: !possibleOnly && negated,
+    };
+    return possibleOnly ? { ...m, possibleOnly: true } : m;
   };
 
   const mentions: Mention[] = [];
-  const bySpan = new Set<string>();
+  const names = lexicon.setNames;
+  let taken = false;
   for (const h of a.hits) {
-    if (h.set === lexicon.modalitySet || (report[h.set] ?? 0) === 0) {
+    if (h.set !== lexicon.modalitySet && (report[h.set] ?? 0) !== 0) {
+      mentions.push(mention(names[h.set] ?? '', h, false));
+    }
+    const to = takers[h.set];
+    if (to === undefined || h.kind !== 'finding' || (h.flags & FLAG_BIT.possible) === 0 || (h.flags & FLAG_BIT.negated) !== 0) {
       continue;
     }
-    const f = flagsOf(h.flags);
-    mentions.push({
-      set: lexicon.sets[h.set]?.name ?? '',
-      kind: h.kind === 'negating' ? 'negating-phrase' : 'finding',
-      phrase: h.phrase,
-      ...spanOf(h.i, h.j),
-      sentence: sentenceRange(lay.sentenceOf[h.i] ?? 0),
-      ...f,
-      scopedByNegation: f.negated,
-    });
-    bySpan.add(`${h.set}:${h.i}:${h.j}`);
-  }
-  // §8.5: counted findings of a source set are possible-only mentions of the sets that take them — only when they
-  // are possible and not negated ("negated or plain ones are not mentions of this fact").
-  lexicon.sets.forEach((info, si) => {
-    if ((report[si] ?? 0) === 0 || info.alsoPossibleFrom.length === 0) {
-      return;
-    }
-    const sources = new Set(info.alsoPossibleFrom.map((n) => lexicon.setIndex.get(n)));
-    for (const h of a.hits) {
-      const possible = (h.flags & FLAG_BIT.possible) !== 0 && (h.flags & FLAG_BIT.negated) === 0;
-      if (!possible || h.kind !== 'finding' || !sources.has(h.set) || bySpan.has(`${si}:${h.i}:${h.j}`)) {
-        continue;
+    for (const si of to) {
+      // unless the set has a mention of its own of these words, or another source gave it one
+      const own = a.hits.some((o) => o.set === si && o.i === h.i && o.j === h.j);
+      const given = mentions.some((m) => m.set === names[si] && m.possibleOnly === true && m.plainStart === (t.start[h.i] ?? 0) && m.plainEnd === (t.end[h.j] ?? 0));
+      if (!own && !given) {
+        mentions.push(mention(names[si] ?? '', h, true));
+        taken = true;
       }
-      bySpan.add(`${si}:${h.i}:${h.j}`);
-      mentions.push({
-        set: info.name,
-        kind: 'finding',
-        possibleOnly: true,
-        phrase: h.phrase,
-        ...spanOf(h.i, h.j),
-        sentence: sentenceRange(lay.sentenceOf[h.i] ?? 0),
-        ...flagsOf(h.flags),
-        scopedByNegation: false,
-      });
     }
-  });
-  mentions.sort((x, y) => x.plainStart - y.plainStart || x.plainEnd - y.plainEnd || (x.set < y.set ? -1 : x.set > y.set ? 1 : 0));
+  }
+  if (taken) {
+    // text order, then set order, as the hits are
+    const order = lexicon.setIndex;
+    mentions.sort((x, y) => x.plainStart - y.plainStart || (order.get(x.set) ?? 0) - (order.get(y.set) ?? 0));
+  }
 
   // §8.6: what a binding may not cross
   const blockers = new Uint8Array(t.count);
-  const blocking = new Set(lexicon.care.blockingSets);
+  const blocking = lexicon.care.blockingSets;
   for (const h of a.hits) {
-    if (h.set === lexicon.modalitySet || (h.kind === 'finding' && blocking.has(h.set))) {
+    if (h.set === lexicon.modalitySet || (h.kind === 'finding' && blocking.includes(h.set))) {
       blockers.fill(1, h.i, h.j + 1);
     }
   }
   for (const tr of a.triggers) {
-    if (tr.rules.some((r) => r.category === TERMINATION)) {
+    if (tr.terminates) {
       blockers.fill(1, tr.i, tr.j + 1);
     }
   }
@@ -272,8 +296,10 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
     }
     const bound = bindCare(ptext, t, lay, lexicon.care, blockers, h.i, h.j, options.noteDate);
     if (bound !== null) {
+      const plainStart = t.start[h.i] ?? 0;
+      const plainEnd = t.end[h.j] ?? 0;
       care.push({
-        modality: { ...spanOf(h.i, h.j), phrase: h.phrase },
+        modality: { start: toOriginal(plainStart), end: toOriginalEnd(plainEnd), plainStart, plainEnd, phrase: h.phrase },
         sentence: sentenceRange(lay.sentenceOf[h.i] ?? 0),
         ...flagsOf(h.flags),
         ...bound,
@@ -336,10 +362,14 @@ export function assertionOf(text: string, target: string, lexicon: Lexicon): Sen
   if (pattern === null) {
     return { found: false };
   }
-  const trie = new Trie<PhrasePayload>();
-  trie.add(pattern, { kind: 'finding', set: 0 });
+  // the target is the only phrase: the lexicon's sets are not wanted, the target is a set of its own
+  const trie = new Trie<MatchPayload>();
+  const own = lexicon.modalitySet + 1;
+  trie.add(pattern, phrasePayload('finding', own));
   trie.seal(vocab.size);
-  const a = analyse(text, lexicon, vocab, trie, Uint8Array.of(1), true);
+  const wanted = new Uint8Array(own + 1);
+  wanted[own] = 1;
+  const a = analyse(text, lexicon, vocab, [lexicon.matcher, trie], wanted, true);
   const first = a.hits[0];
   if (first === undefined) {
     return { found: false };

@@ -3,7 +3,8 @@
 // whitespace (not after the lexicon's abbreviations), at ';', at blank lines, at section-opening lines and at the end
 // of list items, but not at a single line break inside running text (wrapped lines).
 import { FLAG_BIT, type Lexicon, type SectionEffect } from './lexicon.js';
-import { C_BREAK, C_SPACE, C_WORD, charClass, type Tokens } from './text.js';
+import { Matches } from './patterns.js';
+import { ASCII_CLASS, C_SPACE, C_WORD, charClass, type Tokens } from './text.js';
 
 /** Blocked-token bits: a section header's label, a pseudo-trigger, a counted mention (§8.2 order of matching). */
 export const B_LABEL = 1;
@@ -39,8 +40,6 @@ function effectBits(e: SectionEffect): number {
 
 const DOT = 46;
 const SEMI = 59;
-const BANG = 33;
-const QUERY = 63;
 const COLON = 58;
 
 function isDigit(c: number): boolean {
@@ -52,39 +51,51 @@ function isAsciiLetter(c: number): boolean {
 }
 
 /** A line starting with -, *, • or a number followed by '.' or ')' (§8.2 list items). */
-function isListItem(text: string, fs: number, le: number): boolean {
+function isListItem(text: string, t: Tokens, fs: number, le: number, ta: number, tb: number): boolean {
   const c = text.charCodeAt(fs);
-  if (c === 45 || c === 42 || c === 0x2022 || c === 0x25e6 || c === 0x2023) {
+  if (c === 45 || c === 42 || c === 0x2022 || c === 0x25e6 || c === 0x2023 || c === 0x2013) {
     return true;
   }
-  let p = fs;
-  while (p < le && p - fs < 3 && isDigit(text.charCodeAt(p))) {
-    p++;
-  }
-  if (p === fs || p >= le) {
+  if (ta >= tb || (t.start[ta] ?? -1) !== fs) {
     return false;
   }
-  const m = text.charCodeAt(p);
+  const e = t.end[ta] ?? 0;
+  if (e - fs > 3) {
+    return false;
+  }
+  for (let p = fs; p < e; p++) {
+    if (!isDigit(text.charCodeAt(p))) {
+      return false;
+    }
+  }
+  const m = text.charCodeAt(e);
   if (m === 41) {
     return true;
   }
-  return m === DOT && (p + 1 >= le || (charClass(text.charCodeAt(p + 1)) & C_SPACE) !== 0);
+  return m === DOT && (e + 1 >= le || isSpaceAt(text, e + 1));
 }
 
-/** Lays a tokenised text out in sentences and sections; marks header labels in `blocked`. */
+function isSpaceAt(text: string, p: number): boolean {
+  const c = text.charCodeAt(p);
+  return ((c < 128 ? (ASCII_CLASS[c] ?? 0) : charClass(c)) & C_SPACE) !== 0;
+}
+
+/**
+ * Lays a tokenised text out in sentences and sections; marks header labels in `blocked`. Works on the tokenizer's
+ * records of lines, words and sentence punctuation, reading only the characters next to them.
+ */
 export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Array): Layout {
   const n = text.length;
-  let cap = Math.max(16, (n >> 6) + 16);
+  let cap = Math.max(16, t.stops + t.lines + 1);
   let start = new Int32Array(cap);
   let end = new Int32Array(cap);
   let effect = new Uint8Array(cap);
   let count = 0;
   let cur = -1;
   let curEffect = 0;
-  let lastEnd = 0;
   let sectionEffect = 0;
 
-  const flush = (): void => {
+  const push = (to: number): void => {
     if (cur < 0) {
       return;
     }
@@ -101,27 +112,37 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
       effect = f2;
     }
     start[count] = cur;
-    end[count] = lastEnd;
+    end[count] = to;
     effect[count] = curEffect;
     count++;
     cur = -1;
   };
+  const begin = (at: number): void => {
+    cur = at;
+    curEffect = sectionEffect;
+  };
 
   /** Is the '.' at p the end of a sentence (not an abbreviation's dot)? */
   const endsAt = (p: number): boolean => {
-    if (p + 1 < n && (charClass(text.charCodeAt(p + 1)) & C_SPACE) === 0) {
+    if (p + 1 < n && !isSpaceAt(text, p + 1)) {
       return false;
     }
     let q = p;
-    while (q > 0 && p - q < 12) {
+    while (q > 0 && p - q <= lex.longestAbbreviation) {
       const c = text.charCodeAt(q - 1);
       if (!isAsciiLetter(c) && c !== DOT) {
         break;
       }
       q--;
     }
-    if (q === p || p - q >= 12 || (q > 0 && (charClass(text.charCodeAt(q - 1)) & C_WORD) !== 0)) {
+    if (q === p || p - q > lex.longestAbbreviation) {
       return true;
+    }
+    if (q > 0) {
+      const c = text.charCodeAt(q - 1);
+      if (((c < 128 ? (ASCII_CLASS[c] ?? 0) : charClass(c)) & C_WORD) !== 0) {
+        return true;
+      }
     }
     const word = text.slice(q, p).toLowerCase();
     if (lex.abbreviations.has(word)) {
@@ -129,7 +150,7 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
     }
     if (lex.beforeDigit.has(word)) {
       let r = p + 1;
-      while (r < n && (charClass(text.charCodeAt(r)) & C_SPACE) !== 0) {
+      while (r < n && isSpaceAt(text, r)) {
         r++;
       }
       return !(r < n && isDigit(text.charCodeAt(r)));
@@ -137,79 +158,63 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
     return true;
   };
 
-  const scan = (from: number, to: number): void => {
-    for (let p = from; p < to; p++) {
-      const c = text.charCodeAt(p);
-      if (c === 32 || (charClass(c) & C_SPACE) !== 0) {
-        continue;
-      }
-      if (cur < 0) {
-        cur = p;
-        curEffect = sectionEffect;
-      }
-      lastEnd = p + 1;
-      if (c === SEMI) {
-        flush();
-      } else if (c === DOT) {
-        if (endsAt(p)) {
-          flush();
-        }
-      } else if ((c === BANG || c === QUERY) && (p + 1 >= n || (charClass(text.charCodeAt(p + 1)) & C_SPACE) !== 0)) {
-        flush();
-      }
-    }
-  };
-
   let tk = 0;
-  let ls = 0;
-  while (ls <= n) {
-    // the line [ls, le) and its break
-    let le = ls;
-    while (le < n && (charClass(text.charCodeAt(le)) & C_BREAK) === 0) {
-      le++;
-    }
-    let fs = ls;
-    while (fs < le && (charClass(text.charCodeAt(fs)) & C_SPACE) !== 0) {
-      fs++;
-    }
+  let sk = 0;
+  let lastEnd = 0;
+  for (let l = 0; l < t.lines; l++) {
+    const fs = t.lineFirst[l] ?? -1;
+    const le = t.lineEnd[l] ?? 0;
     const ta = tk;
     while (tk < t.count && (t.start[tk] ?? 0) < le) {
       tk++;
     }
     const tb = tk;
-    if (fs === le) {
-      flush(); // a blank line
-    } else {
-      let lastNs = le - 1;
-      while ((charClass(text.charCodeAt(lastNs)) & C_SPACE) !== 0) {
-        lastNs--;
+    if (fs < 0) {
+      push(lastEnd); // a blank line
+      continue;
+    }
+    const lastNs = t.lineLast[l] ?? fs;
+    const header = headerAt(text, t, lex, ta, tb, fs, lastNs);
+    let labelOnly = false;
+    let listItem = false;
+    if (header !== null) {
+      push(lastEnd);
+      sectionEffect = effectBits(header.effect);
+      for (let k = ta; k < tb && (t.start[k] ?? 0) < header.labelEnd; k++) {
+        blocked[k] = (blocked[k] ?? 0) | B_LABEL;
       }
-      const header = headerAt(text, t, lex, ta, tb, fs, lastNs);
-      if (header !== null) {
-        flush();
-        sectionEffect = effectBits(header.effect);
-        for (let k = ta; k < tb && (t.start[k] ?? 0) < header.labelEnd; k++) {
-          blocked[k] = (blocked[k] ?? 0) | B_LABEL;
+      labelOnly = header.labelEnd > lastNs;
+    } else if (isListItem(text, t, fs, le, ta, tb)) {
+      push(lastEnd);
+      listItem = true;
+    }
+    if (cur < 0) {
+      begin(fs);
+    }
+    // the sentence punctuation of this line
+    while (sk < t.stops && (t.stopAt[sk] ?? 0) < le) {
+      const p = t.stopAt[sk] ?? 0;
+      sk++;
+      const c = text.charCodeAt(p);
+      const ends = c === SEMI || (c === DOT ? endsAt(p) : p + 1 >= n || isSpaceAt(text, p + 1));
+      if (!ends || cur < 0 || p < cur) {
+        continue;
+      }
+      push(p + 1);
+      if (p < lastNs) {
+        let q = p + 1;
+        while (q < lastNs && isSpaceAt(text, q)) {
+          q++;
         }
-        scan(fs, le);
-        if (header.labelEnd > lastNs) {
-          flush(); // a label alone on its line: what follows is a new sentence
-        }
-      } else if (isListItem(text, fs, le)) {
-        flush();
-        scan(fs, le);
-        flush();
-      } else {
-        scan(fs, le);
+        begin(q);
       }
     }
-    if (le >= n) {
-      break;
+    lastEnd = lastNs + 1;
+    if (listItem || labelOnly) {
+      push(lastEnd); // the end of a list item; a label alone on its line
     }
-    // one line break; CR LF counts once
-    ls = le + (text.charCodeAt(le) === 13 && text.charCodeAt(le + 1) === 10 ? 2 : 1);
   }
-  flush();
+  push(lastEnd);
 
   const tok0 = new Int32Array(count);
   const tok1 = new Int32Array(count);
@@ -219,7 +224,7 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
     const ss = start[s] ?? 0;
     const se = end[s] ?? 0;
     while (k < t.count && (t.start[k] ?? 0) < ss) {
-      sentenceOf[k] = s > 0 ? s - 1 : 0; // not reached: every token lies in a sentence
+      sentenceOf[k] = s > 0 ? s - 1 : 0; // not reached: every word lies in a sentence
       k++;
     }
     tok0[s] = k;
@@ -246,15 +251,20 @@ function headerAt(
     return null;
   }
   let best: { effect: SectionEffect; labelEnd: number } | null = null;
-  lex.headers.matchAt(text, t, ta, tb, NO_BLOCK, 0, false, (_i, j, term) => {
-    let p = t.end[j] ?? 0;
-    while (p <= lastNs && (charClass(text.charCodeAt(p)) & C_SPACE) !== 0 && (charClass(text.charCodeAt(p)) & C_BREAK) === 0) {
-      p++;
+  if (lex.headers.mayStart(t, ta, false)) {
+    HEADERS.count = 0;
+    lex.headers.matchAt(text, t, ta, tb, NO_BLOCK, 0, false, HEADERS);
+    for (let m = 0; m < HEADERS.count; m++) {
+      let p = t.end[HEADERS.ends[m] ?? 0] ?? 0;
+      while (p <= lastNs && isSpaceAt(text, p)) {
+        p++;
+      }
+      const term = HEADERS.terms[m];
+      if (term !== undefined && p <= lastNs && text.charCodeAt(p) === COLON && (best === null || p + 1 > best.labelEnd)) {
+        best = { effect: term.payload, labelEnd: p + 1 };
+      }
     }
-    if (p <= lastNs && text.charCodeAt(p) === COLON && (best === null || p + 1 > best.labelEnd)) {
-      best = { effect: term.payload, labelEnd: p + 1 };
-    }
-  });
+  }
   if (best !== null) {
     return best;
   }
@@ -265,3 +275,4 @@ function headerAt(
 }
 
 const NO_BLOCK = new Uint8Array(0);
+const HEADERS = new Matches<SectionEffect>();

@@ -68,12 +68,15 @@ for (let c = 0; c < 128; c++) {
   charClass(c);
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+/** Sentence punctuation (§8.2): '.', '!', '?', ';'. */
+export const C_STOP = 16;
 
-function mix(h: number, c: number): number {
-  return Math.imul(h ^ c, FNV_PRIME);
+/** Class bits of the ASCII range, read inline by the hot loops. */
+export const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_CLASS[c] = charClass(c) | (c === 46 || c === 33 || c === 63 || c === 59 ? C_STOP : 0);
 }
+
 
 /** The lower-case key of a word as the tokenizer computes it (for building the vocabulary). */
 export function wordKey(word: string): string {
@@ -84,23 +87,34 @@ export function wordKey(word: string): string {
   return s;
 }
 
-function hashOf(key: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < key.length; i++) {
-    h = mix(h, key.charCodeAt(i));
-  }
-  return h;
+
+/** Automaton symbol of an ASCII character: digits 0–9, letters 10–35 (either case), anything else 36. */
+const SYMBOL = new Uint8Array(128).fill(36);
+for (let c = 48; c <= 57; c++) {
+  SYMBOL[c] = c - 48;
 }
+for (let c = 97; c <= 122; c++) {
+  SYMBOL[c] = c - 87;
+  SYMBOL[c - 32] = c - 87;
+}
+const SYMBOLS = 37;
 
 /**
- * The words the lexicon knows, each with a small integer id, in an open-addressing table keyed by the same hash
- * the tokenizer computes while it scans, so a token is looked up without building a string.
+ * The words the lexicon knows, each with a small integer id. Words of ASCII letters and digits (all of them, in
+ * practice) sit in a character automaton that the tokenizer steps through as it scans, so a word is recognised
+ * with one array read per character and no string, hash or comparison; other words (non-ASCII letters, or the
+ * words of an `assertionOf` target added later) are looked up by string.
  */
 export class Vocabulary {
   private readonly words: string[] = [];
   private readonly ids = new Map<string, number>();
-  private slots = new Int32Array(0);
-  private mask = 0;
+  /** Transitions: state × symbol → state, -1 dead. State 0 is the start. */
+  trans = new Int32Array(SYMBOLS).fill(-1);
+  /** Word id accepted in each state, or -1. */
+  accept = new Int32Array(1).fill(-1);
+  /** Word lengths that have a word outside the automaton (checked before the slow lookup). */
+  slowLengths = new Uint8Array(0);
+  private slow = new Map<string, number>();
 
   /** The id of a word key, adding it when new. */
   add(key: string): number {
@@ -132,70 +146,136 @@ export class Vocabulary {
   withWords(keys: readonly string[]): Vocabulary {
     const v = new Vocabulary();
     this.words.forEach((w) => v.add(w));
-    keys.forEach((k) => v.add(k));
-    v.seal();
+    v.trans = this.trans;
+    v.accept = this.accept;
+    v.slow = new Map(this.slow);
+    let longest = this.slowLengths.length - 1;
+    for (const k of keys) {
+      if (v.idOf(k) < 0) {
+        v.slow.set(k, v.add(k));
+        longest = Math.max(longest, k.length);
+      }
+    }
+    v.slowLengths = new Uint8Array(longest + 1);
+    v.slow.forEach((_id, k) => {
+      v.slowLengths[k.length] = 1;
+    });
     return v;
   }
 
-  /** Builds the lookup table; call once after every word was added. */
+  /** Builds the automaton; call once after every word was added. */
   seal(): void {
-    let size = 16;
-    while (size < this.words.length * 4) {
-      size *= 2;
-    }
-    this.slots = new Int32Array(size).fill(-1);
-    this.mask = size - 1;
+    const trans: number[] = new Array<number>(SYMBOLS).fill(-1);
+    const accept: number[] = [-1];
+    this.slow = new Map();
     this.words.forEach((w, id) => {
-      let i = hashOf(w) & this.mask;
-      while (this.slots[i] !== -1) {
-        i = (i + 1) & this.mask;
+      let st = 0;
+      let ascii = true;
+      for (let k = 0; k < w.length && ascii; k++) {
+        const c = w.charCodeAt(k);
+        const sym = c < 128 ? (SYMBOL[c] ?? 36) : 36;
+        if (sym === 36) {
+          ascii = false;
+          break;
+        }
+        let next = trans[st * SYMBOLS + sym] ?? -1;
+        if (next < 0) {
+          next = accept.length;
+          accept.push(-1);
+          for (let x = 0; x < SYMBOLS; x++) {
+            trans.push(-1);
+          }
+          trans[st * SYMBOLS + sym] = next;
+        }
+        st = next;
       }
-      this.slots[i] = id;
+      if (ascii) {
+        accept[st] = id;
+      } else {
+        this.slow.set(w, id);
+      }
+    });
+    this.trans = Int32Array.from(trans);
+    this.accept = Int32Array.from(accept);
+    let longest = 0;
+    this.slow.forEach((_id, k) => {
+      longest = Math.max(longest, k.length);
+    });
+    this.slowLengths = new Uint8Array(longest + 1);
+    this.slow.forEach((_id, k) => {
+      this.slowLengths[k.length] = 1;
     });
   }
 
-  /** The id of text[start, end) lower-cased, whose hash is `h`, or -1. */
-  lookup(text: string, start: number, end: number, h: number): number {
-    const len = end - start;
-    let i = h & this.mask;
-    for (;;) {
-      const id = this.slots[i] ?? -1;
-      if (id === -1) {
-        return -1;
-      }
-      const w = this.words[id] ?? '';
-      if (w.length === len && hashOf(w) === h) {
-        let k = 0;
-        while (k < len && lowerUnit(text.charCodeAt(start + k)) === w.charCodeAt(k)) {
-          k++;
-        }
-        if (k === len) {
-          return id;
-        }
-      }
-      i = (i + 1) & this.mask;
+  /** The id of text[start, end) lower-cased among the words outside the automaton, or -1. */
+  slowLookup(text: string, start: number, end: number): number {
+    if (end - start >= this.slowLengths.length || this.slowLengths[end - start] !== 1) {
+      return -1;
     }
+    return this.slow.get(wordKey(text.slice(start, end))) ?? -1;
   }
 }
 
 /** Gap flags: what lies between a token and the one before it. */
 export const G_JOIN_ONLY = 1; // only whitespace, hyphens and '/' (a flexible separator, §8.2)
 export const G_BREAK = 2; // contains a line break
+/** Token flag (in the same byte): the word ends in s and `idS` / `idEs` hold its stems' ids (else they are stale). */
+export const G_PLURAL = 4;
 
-/** The words of a text, as parallel arrays (token k spans text[start[k], end[k])). */
+/**
+ * The words of a text, as parallel arrays (token k spans text[start[k], end[k])), and what the tokenizer saw on
+ * the way: every line (start, end before its break, first and last non-space character, -1 when blank) and every
+ * sentence punctuation mark, so that laying the text out in sentences needs no second pass over its characters.
+ */
 export interface Tokens {
   readonly count: number;
   readonly start: Int32Array;
   readonly end: Int32Array;
   /** Vocabulary id of the whole word, or -1. */
   readonly id: Int32Array;
-  /** Vocabulary id of the word without a final s, or -1 (plural on the last word of a phrase, §8.2). */
+  /** When `gap` has G_PLURAL: vocabulary id of the word without a final s, or -1 (plural on a phrase's last word, §8.2). */
   readonly idS: Int32Array;
-  /** Vocabulary id of the word without a final es, or -1. */
+  /** When `gap` has G_PLURAL: vocabulary id of the word without a final es, or -1. */
   readonly idEs: Int32Array;
-  /** G_* flags of the gap before the token. */
+  /** G_* flags of the gap before the token, and G_PLURAL. */
   readonly gap: Uint8Array;
+  readonly lines: number;
+  readonly lineStart: Int32Array;
+  readonly lineEnd: Int32Array;
+  readonly lineFirst: Int32Array;
+  readonly lineLast: Int32Array;
+  readonly stops: number;
+  /** Positions of '.', '!', '?', ';'. */
+  readonly stopAt: Int32Array;
 }
+
+interface Scratch {
+  start: Int32Array<ArrayBuffer>;
+  end: Int32Array<ArrayBuffer>;
+  id: Int32Array<ArrayBuffer>;
+  idS: Int32Array<ArrayBuffer>;
+  idEs: Int32Array<ArrayBuffer>;
+  gap: Uint8Array<ArrayBuffer>;
+  lineStart: Int32Array<ArrayBuffer>;
+  lineEnd: Int32Array<ArrayBuffer>;
+  lineFirst: Int32Array<ArrayBuffer>;
+  lineLast: Int32Array<ArrayBuffer>;
+  stopAt: Int32Array<ArrayBuffer>;
+}
+
+let scratch: Scratch = {
+  start: new Int32Array(1024),
+  end: new Int32Array(1024),
+  id: new Int32Array(1024),
+  idS: new Int32Array(1024),
+  idEs: new Int32Array(1024),
+  gap: new Uint8Array(1024),
+  lineStart: new Int32Array(256),
+  lineEnd: new Int32Array(256),
+  lineFirst: new Int32Array(256),
+  lineLast: new Int32Array(256),
+  stopAt: new Int32Array(256),
+};
 
 function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size);
@@ -203,31 +283,85 @@ function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
-/** Splits a text into words (maximal runs of letters, digits and marks) and looks each up in the vocabulary. */
+/**
+ * Splits a text into words (maximal runs of letters, digits and marks) and looks each up in the vocabulary,
+ * recording lines and sentence punctuation on the way. One pass over the characters.
+ */
 export function tokenize(text: string, vocab: Vocabulary): Tokens {
   const n = text.length;
-  let cap = Math.max(16, (n >> 3) + 16);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let id = new Int32Array(cap);
-  let idS = new Int32Array(cap);
-  let idEs = new Int32Array(cap);
-  let gap = new Uint8Array(cap);
+  // The arrays are reused from call to call (a reading is synchronous and keeps none of them): a 1,000,000-character
+  // note would otherwise allocate and zero megabytes per read.
+  const sc = scratch;
+  let cap = sc.start.length;
+  let start = sc.start;
+  let end = sc.end;
+  let id = sc.id;
+  let idS = sc.idS;
+  let idEs = sc.idEs;
+  let gap = sc.gap;
+  let lineCap = sc.lineStart.length;
+  let lineStart = sc.lineStart;
+  let lineEnd = sc.lineEnd;
+  let lineFirst = sc.lineFirst;
+  let lineLast = sc.lineLast;
+  let stopCap = sc.stopAt.length;
+  let stopAt = sc.stopAt;
   let count = 0;
+  let lines = 0;
+  let stops = 0;
+  let ls = 0;
+  let first = -1;
+  let last = -1;
   let gapFlags = G_JOIN_ONLY;
   let gapEmpty = true;
+  const trans = vocab.trans;
+  const accept = vocab.accept;
+  const slow = vocab.slowLengths.length > 0;
+  const endLine = (le: number): void => {
+    if (lines === lineCap) {
+      lineCap *= 2;
+      lineStart = grow(lineStart, lineCap);
+      lineEnd = grow(lineEnd, lineCap);
+      lineFirst = grow(lineFirst, lineCap);
+      lineLast = grow(lineLast, lineCap);
+    }
+    lineStart[lines] = ls;
+    lineEnd[lines] = le;
+    lineFirst[lines] = first;
+    lineLast[lines] = first < 0 ? -1 : last;
+    lines++;
+    first = -1;
+  };
   let i = 0;
   while (i < n) {
     let c = text.charCodeAt(i);
-    let k = c < 128 ? (classCache[c] ?? 128) - 128 : charClass(c);
+    let k = c < 128 ? (ASCII_CLASS[c] ?? 0) : charClass(c);
     if ((k & C_WORD) === 0) {
-      if ((k & (C_SPACE | C_JOIN)) === 0) {
-        gapFlags &= ~G_JOIN_ONLY;
-      }
+      gapEmpty = false;
       if ((k & C_BREAK) !== 0) {
         gapFlags |= G_BREAK;
+        endLine(i);
+        // CR LF is one break
+        i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+        ls = i;
+        continue;
       }
-      gapEmpty = false;
+      if ((k & C_SPACE) === 0) {
+        if (first < 0) {
+          first = i;
+        }
+        last = i;
+        if ((k & C_JOIN) === 0) {
+          gapFlags &= ~G_JOIN_ONLY;
+        }
+        if ((k & C_STOP) !== 0) {
+          if (stops === stopCap) {
+            stopCap *= 2;
+            stopAt = grow(stopAt, stopCap);
+          }
+          stopAt[stops++] = i;
+        }
+      }
       i++;
       continue;
     }
@@ -243,42 +377,78 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
       gap = g;
     }
     const s = i;
-    let h = FNV_OFFSET;
-    let h1 = h;
-    let h2 = h;
-    let last = 0;
+    // step the vocabulary automaton; keep the states one and two characters back (plural s / es)
+    let st = 0;
+    let st1 = -1;
+    let st2 = -1;
+    let lc = 0;
     let prev = 0;
-    do {
-      const lc = c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : lowerUnit(c);
-      h2 = h1;
-      h1 = h;
-      h = mix(h, lc);
-      prev = last;
-      last = lc;
+    let ascii = true;
+    for (;;) {
+      prev = lc;
+      st2 = st1;
+      st1 = st;
+      if (c < 128) {
+        lc = c;
+        if (st >= 0) {
+          st = trans[st * SYMBOLS + (SYMBOL[c] ?? 36)] ?? -1;
+        }
+      } else {
+        lc = 0;
+        ascii = false;
+        st = -1;
+      }
       i++;
       if (i >= n) {
         break;
       }
       c = text.charCodeAt(i);
-      k = c < 128 ? (classCache[c] ?? 128) - 128 : charClass(c);
-    } while ((k & C_WORD) !== 0);
+      k = c < 128 ? (ASCII_CLASS[c] ?? 0) : charClass(c);
+      if ((k & C_WORD) === 0) {
+        break;
+      }
+    }
+    if (first < 0) {
+      first = s;
+    }
+    last = i - 1;
     start[count] = s;
     end[count] = i;
-    id[count] = vocab.lookup(text, s, i, h);
-    const len = i - s;
-    if (last === 115 && len >= 2) {
-      idS[count] = vocab.lookup(text, s, i - 1, h1);
-      idEs[count] = prev === 101 && len >= 3 ? vocab.lookup(text, s, i - 2, h2) : -1;
+    const plural = (lc === 115 || lc === 83) && i - s >= 2;
+    let g = gapEmpty ? 0 : gapFlags;
+    if (ascii || !slow) {
+      id[count] = st >= 0 ? (accept[st] ?? -1) : -1;
+      if (plural) {
+        idS[count] = st1 >= 0 ? (accept[st1] ?? -1) : -1;
+        idEs[count] = st2 >= 0 && (prev === 101 || prev === 69) ? (accept[st2] ?? -1) : -1;
+        g |= G_PLURAL;
+      }
     } else {
-      idS[count] = -1;
-      idEs[count] = -1;
+      id[count] = vocab.slowLookup(text, s, i);
+      if (plural) {
+        idS[count] = vocab.slowLookup(text, s, i - 1);
+        idEs[count] = prev === 101 || prev === 69 ? vocab.slowLookup(text, s, i - 2) : -1;
+        g |= G_PLURAL;
+      }
     }
-    gap[count] = gapEmpty ? 0 : gapFlags;
+    if (slow && ascii && id[count] === -1 && i - s < vocab.slowLengths.length) {
+      // a word added for an assertionOf target
+      id[count] = vocab.slowLookup(text, s, i);
+      if (plural && idS[count] === -1) {
+        idS[count] = vocab.slowLookup(text, s, i - 1);
+      }
+      if (plural && idEs[count] === -1 && (prev === 101 || prev === 69)) {
+        idEs[count] = vocab.slowLookup(text, s, i - 2);
+      }
+    }
+    gap[count] = g;
     count++;
     gapFlags = G_JOIN_ONLY;
     gapEmpty = false;
   }
-  return { count, start, end, id, idS, idEs, gap };
+  endLine(n);
+  scratch = { start, end, id, idS, idEs, gap, lineStart, lineEnd, lineFirst, lineLast, stopAt };
+  return { count, start, end, id, idS, idEs, gap, lines, lineStart, lineEnd, lineFirst, lineLast, stops, stopAt };
 }
 
 /** True when text[a, b) holds only whitespace. */
