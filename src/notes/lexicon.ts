@@ -122,6 +122,8 @@ export interface Lexicon {
   readonly beforeDigit: ReadonlySet<string>;
   /** Length of the longest abbreviation (the sentence splitter reads no further back). */
   readonly longestAbbreviation: number;
+  /** 1 at (length << 7 | first letter) of every abbreviation: most words before a '.' are ruled out without a string. */
+  readonly abbreviationKeys: Uint8Array;
   readonly care: CareLexicon;
 }
 
@@ -249,6 +251,16 @@ function single(words: readonly string[], where: string): void {
       throw new LexiconError(`${where}[${i}]`, `"${w}" must be a single word`);
     }
   });
+}
+
+function abbreviationKeys(words: readonly string[]): Uint8Array {
+  const keys = new Uint8Array(128 * 64);
+  for (const w of words) {
+    if (w.length < 64) {
+      keys[(w.length << 7) | (w.charCodeAt(0) & 127 | 32)] = 1;
+    }
+  }
+  return keys;
 }
 
 /**
@@ -499,6 +511,7 @@ export function compileLexicon(data: unknown): Lexicon {
     abbreviations,
     beforeDigit,
     longestAbbreviation: Math.max(0, ...[...abbreviations, ...beforeDigit].map((a) => a.length)),
+    abbreviationKeys: abbreviationKeys([...abbreviations, ...beforeDigit]),
     care,
   };
 }

@@ -6,7 +6,7 @@
 import { M_PHRASE, M_PSEUDO, TERMINATION, type MatchPayload, type PhraseKind, type TriggerRule } from './lexicon.js';
 import { isColonGap, Matches, type Terminal, type Trie } from './patterns.js';
 import { B_LABEL, B_MENTION, B_PSEUDO, type Layout } from './sections.js';
-import { G_BREAK, type Tokens } from './text.js';
+import { G_BREAK, G_PLURAL, type Tokens } from './text.js';
 
 /** A candidate match: tokens i..j (inclusive), its length in characters, what it is. */
 export interface Candidate {
@@ -102,9 +102,17 @@ export function collect(text: string, t: Tokens, lay: Layout, tries: readonly Tr
   const phrases: Candidate[][] = [];
   const triggers: Candidate[] = [];
   const none = new Uint8Array(0);
-  for (let i = 0; i < t.count; i++) {
+  const main = tries[0] as Trie<MatchPayload>;
+  const root = main.root;
+  const n = t.count;
+  for (let i = 0; i < n; i++) {
+    const w = t.id[i] ?? -1;
+    if ((w < 0 || (root[w] ?? -1) < 0) && ((t.gap[i] ?? 0) & G_PLURAL) === 0 && tries.length === 1) {
+      continue; // the common case: this word starts nothing
+    }
     let limit = -1;
-    for (const trie of tries) {
+    for (let x = 0; x < tries.length; x++) {
+      const trie = tries[x] as Trie<MatchPayload>;
       if (!trie.mayStart(t, i, true)) {
         continue;
       }

@@ -216,29 +216,32 @@ export class Trie<P> {
    * capitals are checked here.
    */
   matchAt(text: string, t: Tokens, i: number, limit: number, blocked: Uint8Array, mask: number, plural: boolean, out: Matches<P>): void {
+    // at each length, the exact words first, then a plural last word (so an exact spelling names the match)
     const first = t.id[i] ?? -1;
     let node = first >= 0 ? (this.root[first] ?? -1) : -1;
+    let terminals = node >= 0 ? (this.terms[node] ?? null) : null;
+    if (terminals !== null) {
+      this.report(text, t, i, i, terminals, out, 0);
+    }
     if (plural) {
       this.pluralAt(text, t, i, i, 0, out);
     }
     let j = i;
-    while (node >= 0) {
-      const terminals = this.terms[node] ?? null;
-      if (terminals !== null) {
-        this.report(text, t, i, j, terminals, out, 0);
-      }
-      if (this.inner[node] === 0) {
-        return;
-      }
+    while (node >= 0 && this.inner[node] === 1) {
       j++;
       if (j >= limit || ((blocked[j] ?? 0) & mask) !== 0) {
         return;
       }
+      const w = t.id[j] ?? -1;
+      const next = w >= 0 ? this.child(node, w) : -1;
+      terminals = next >= 0 ? (this.terms[next] ?? null) : null;
+      if (terminals !== null) {
+        this.report(text, t, i, j, terminals, out, 0);
+      }
       if (plural) {
         this.pluralAt(text, t, i, j, node, out);
       }
-      const w = t.id[j] ?? -1;
-      node = w >= 0 ? this.child(node, w) : -1;
+      node = next;
     }
   }
 
@@ -247,10 +250,9 @@ export class Trie<P> {
       return;
     }
     const s = t.idS[j] ?? -1;
-    if (s < 0) {
-      return;
+    if (s >= 0) {
+      this.pluralStem(text, t, i, j, node, s, out);
     }
-    this.pluralStem(text, t, i, j, node, s, out);
     const es = t.idEs[j] ?? -1;
     if (es >= 0) {
       this.pluralStem(text, t, i, j, node, es, out);

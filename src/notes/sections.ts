@@ -144,6 +144,9 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
         return true;
       }
     }
+    if (lex.abbreviationKeys[((p - q) << 7) | (text.charCodeAt(q) | 32)] !== 1) {
+      return true; // no abbreviation of this length starts with this letter
+    }
     const word = text.slice(q, p).toLowerCase();
     if (lex.abbreviations.has(word)) {
       return false;

@@ -108,10 +108,10 @@ const SYMBOLS = 37;
 export class Vocabulary {
   private readonly words: string[] = [];
   private readonly ids = new Map<string, number>();
-  /** Transitions: state × symbol → state, -1 dead. State 0 is the start. */
-  trans = new Int32Array(SYMBOLS).fill(-1);
+  /** Transitions: state × symbol → state. State 0 is dead (every transition stays there), state 1 the start. */
+  trans = new Int32Array(2 * SYMBOLS).fill(0);
   /** Word id accepted in each state, or -1. */
-  accept = new Int32Array(1).fill(-1);
+  accept = new Int32Array(2).fill(-1);
   /** Word lengths that have a word outside the automaton (checked before the slow lookup). */
   slowLengths = new Uint8Array(0);
   private slow = new Map<string, number>();
@@ -165,11 +165,11 @@ export class Vocabulary {
 
   /** Builds the automaton; call once after every word was added. */
   seal(): void {
-    const trans: number[] = new Array<number>(SYMBOLS).fill(-1);
-    const accept: number[] = [-1];
+    const trans: number[] = new Array<number>(2 * SYMBOLS).fill(0);
+    const accept: number[] = [-1, -1];
     this.slow = new Map();
     this.words.forEach((w, id) => {
-      let st = 0;
+      let st = 1;
       let ascii = true;
       for (let k = 0; k < w.length && ascii; k++) {
         const c = w.charCodeAt(k);
@@ -178,12 +178,12 @@ export class Vocabulary {
           ascii = false;
           break;
         }
-        let next = trans[st * SYMBOLS + sym] ?? -1;
-        if (next < 0) {
+        let next = trans[st * SYMBOLS + sym] ?? 0;
+        if (next === 0) {
           next = accept.length;
           accept.push(-1);
           for (let x = 0; x < SYMBOLS; x++) {
-            trans.push(-1);
+            trans.push(0);
           }
           trans[st * SYMBOLS + sym] = next;
         }
@@ -377,10 +377,10 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
       gap = g;
     }
     const s = i;
-    // step the vocabulary automaton; keep the states one and two characters back (plural s / es)
-    let st = 0;
-    let st1 = -1;
-    let st2 = -1;
+    // step the vocabulary automaton (0 = dead); keep the states one and two characters back (plural s / es)
+    let st = 1;
+    let st1 = 0;
+    let st2 = 0;
     let lc = 0;
     let prev = 0;
     let ascii = true;
@@ -390,13 +390,11 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
       st1 = st;
       if (c < 128) {
         lc = c;
-        if (st >= 0) {
-          st = trans[st * SYMBOLS + (SYMBOL[c] ?? 36)] ?? -1;
-        }
+        st = trans[st * SYMBOLS + (SYMBOL[c] ?? 36)] ?? 0;
       } else {
         lc = 0;
         ascii = false;
-        st = -1;
+        st = 0;
       }
       i++;
       if (i >= n) {
@@ -417,10 +415,10 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
     const plural = (lc === 115 || lc === 83) && i - s >= 2;
     let g = gapEmpty ? 0 : gapFlags;
     if (ascii || !slow) {
-      id[count] = st >= 0 ? (accept[st] ?? -1) : -1;
+      id[count] = accept[st] ?? -1;
       if (plural) {
-        idS[count] = st1 >= 0 ? (accept[st1] ?? -1) : -1;
-        idEs[count] = st2 >= 0 && (prev === 101 || prev === 69) ? (accept[st2] ?? -1) : -1;
+        idS[count] = accept[st1] ?? -1;
+        idEs[count] = prev === 101 || prev === 69 ? (accept[st2] ?? -1) : -1;
         g |= G_PLURAL;
       }
     } else {
