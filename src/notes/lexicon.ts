@@ -212,6 +212,9 @@ function listedMap(v: unknown, where: string): Map<string, number> {
       if (out.has(k.toLowerCase())) {
         throw new LexiconError(`${w}.${k}`, 'is listed twice');
       }
+      if (/[\s\-/]/.test(k)) {
+        throw new LexiconError(`${w}.${k}`, 'must be a single word');
+      }
       out.set(k.toLowerCase(), positiveInt(n, `${w}.${k}`));
     }
   };
@@ -447,11 +450,8 @@ export function compileLexicon(data: unknown): Lexicon {
   }
   const toIds = (m: Map<string, number>): Map<number, number> => new Map([...m].map(([k, v]) => [vocab.add(wordKey(k)), v]));
   const unitWords = listedMap(c.units, 'care.units');
-  single([...unitWords.keys()], 'care.units');
   const numberWords = listedMap(c.numbers, 'care.numbers');
-  single([...numberWords.keys()], 'care.numbers');
   const monthWords = listedMap(c.months, 'care.months');
-  single([...monthWords.keys()], 'care.months');
   monthWords.forEach((m, k) => {
     if (m > 12) {
       throw new LexiconError(`care.months.${k}`, 'must be a month number 1–12');
