@@ -79,6 +79,7 @@ export interface Candidates {
 }
 
 const FOUND = new Matches<MatchPayload>();
+const NONE = new Uint8Array(0);
 const NO_RULES: readonly TriggerRule[] = [];
 
 /** The first non-space character code in text[a, b), or -1. */
@@ -101,7 +102,6 @@ export function collect(text: string, t: Tokens, lay: Layout, tries: readonly Tr
   const pseudo: Candidate[] = [];
   const phrases: Candidate[][] = [];
   const triggers: Candidate[] = [];
-  const none = new Uint8Array(0);
   const main = tries[0] as Trie<MatchPayload>;
   const root = main.root;
   const n = t.count;
@@ -120,7 +120,7 @@ export function collect(text: string, t: Tokens, lay: Layout, tries: readonly Tr
         limit = lay.tok1[lay.sentenceOf[i] ?? 0] ?? t.count;
       }
       FOUND.count = 0;
-      trie.matchAt(text, t, i, limit, none, 0, true, FOUND);
+      trie.matchAt(text, t, i, limit, NONE, 0, true, FOUND);
       let lastTriggerJ = -1;
       for (let m = 0; m < FOUND.count; m++) {
         const term = FOUND.terms[m] as Terminal<MatchPayload>;

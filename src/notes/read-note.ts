@@ -7,6 +7,7 @@ import { FLAG_BIT, LexiconError, phrasePayload, type Lexicon, type MatchPayload 
 import { collect, markPseudo, selectPhrases, selectTriggers, type PhraseHit, type TriggerHit } from './match.js';
 import { parsePattern, Trie } from './patterns.js';
 import { B_LABEL, B_PSEUDO, layout, type Layout } from './sections.js';
+import { S_BLOCKED, S_BLOCKERS, scratchBytes } from './scratch.js';
 import { tokenize, wordKey, C_WORD, charClass, type Tokens, type Vocabulary } from './text.js';
 
 /** A sentence, as plain-text offsets (end exclusive). */
@@ -90,7 +91,7 @@ interface Analysis {
 
 function analyse(text: string, lex: Lexicon, vocab: Vocabulary, tries: readonly Trie<MatchPayload>[], wanted: Uint8Array, fallback: boolean): Analysis {
   const t = tokenize(text, vocab);
-  const blocked = new Uint8Array(t.count);
+  const blocked = scratchBytes(S_BLOCKED, t.count);
   const lay = layout(text, t, lex, blocked);
   const c = collect(text, t, lay, tries, wanted);
   markPseudo(c, blocked);
@@ -171,15 +172,15 @@ function flagsOf(flags: number): AssertionFlags {
   };
 }
 
-/** Binary search of the sentence holding a plain offset. */
-function sentenceIndex(lay: Layout, offset: number): number {
+/** Binary search of the sentence holding a plain offset, in [start0, end0, start1, end1, …]. */
+function sentenceIndex(bounds: Int32Array, offset: number): number {
   let lo = 0;
-  let hi = lay.count - 1;
+  let hi = (bounds.length >> 1) - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if ((lay.end[mid] ?? 0) <= offset) {
+    if ((bounds[2 * mid + 1] ?? 0) <= offset) {
       lo = mid + 1;
-    } else if ((lay.start[mid] ?? 0) > offset) {
+    } else if ((bounds[2 * mid] ?? 0) > offset) {
       hi = mid - 1;
     } else {
       return mid;
@@ -277,7 +278,7 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
   }
 
   // §8.6: what a binding may not cross
-  const blockers = new Uint8Array(t.count);
+  const blockers = scratchBytes(S_BLOCKERS, t.count);
   const blocking = lexicon.care.blockingSets;
   for (const h of a.hits) {
     if (h.set === lexicon.modalitySet || (h.kind === 'finding' && blocking.includes(h.set))) {
@@ -307,6 +308,12 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
     }
   }
 
+  // the layout's arrays are scratch: the reading keeps its own copy of the sentence bounds
+  const bounds = new Int32Array(2 * lay.count);
+  for (let s = 0; s < lay.count; s++) {
+    bounds[2 * s] = lay.start[s] ?? 0;
+    bounds[2 * s + 1] = lay.end[s] ?? 0;
+  }
   return {
     text: ptext,
     mentions,
@@ -314,8 +321,8 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
     toOriginal,
     toOriginalEnd,
     sentenceAt(offset: number): SentenceRange | undefined {
-      const s = sentenceIndex(lay, offset);
-      return s < 0 ? undefined : sentenceRange(s);
+      const s = sentenceIndex(bounds, offset);
+      return s < 0 ? undefined : { start: bounds[2 * s] ?? 0, end: bounds[2 * s + 1] ?? 0 };
     },
   };
 }

@@ -4,6 +4,7 @@
 // of list items, but not at a single line break inside running text (wrapped lines).
 import { FLAG_BIT, type Lexicon, type SectionEffect } from './lexicon.js';
 import { Matches } from './patterns.js';
+import { S_EFFECT, S_SENTENCE_OF, S_SENT_END, S_SENT_START, S_TOK0, S_TOK1, scratchBytes, scratchInts } from './scratch.js';
 import { ASCII_CLASS, C_SPACE, C_WORD, charClass, type Tokens } from './text.js';
 
 /** Blocked-token bits: a section header's label, a pseudo-trigger, a counted mention (§8.2 order of matching). */
@@ -11,7 +12,10 @@ export const B_LABEL = 1;
 export const B_PSEUDO = 2;
 export const B_MENTION = 4;
 
-/** Sentences of a text (plain offsets, end exclusive) with their section flags, and each token's sentence. */
+/**
+ * Sentences of a text (plain offsets, end exclusive) with their section flags, and each token's sentence. The
+ * arrays are scratch (valid until the next reading); a reading that keeps sentences copies them.
+ */
 export interface Layout {
   readonly count: number;
   readonly start: Int32Array;
@@ -86,10 +90,11 @@ function isSpaceAt(text: string, p: number): boolean {
  */
 export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Array): Layout {
   const n = text.length;
-  let cap = Math.max(16, t.stops + t.lines + 1);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let effect = new Uint8Array(cap);
+  // at most one sentence per line and per sentence mark
+  const cap = t.stops + t.lines + 1;
+  const start = scratchInts(S_SENT_START, cap);
+  const end = scratchInts(S_SENT_END, cap);
+  const effect = scratchBytes(S_EFFECT, cap);
   let count = 0;
   let cur = -1;
   let curEffect = 0;
@@ -98,18 +103,6 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
   const push = (to: number): void => {
     if (cur < 0) {
       return;
-    }
-    if (count === cap) {
-      cap *= 2;
-      const s2 = new Int32Array(cap);
-      s2.set(start);
-      start = s2;
-      const e2 = new Int32Array(cap);
-      e2.set(end);
-      end = e2;
-      const f2 = new Uint8Array(cap);
-      f2.set(effect);
-      effect = f2;
     }
     start[count] = cur;
     end[count] = to;
@@ -219,9 +212,9 @@ export function layout(text: string, t: Tokens, lex: Lexicon, blocked: Uint8Arra
   }
   push(lastEnd);
 
-  const tok0 = new Int32Array(count);
-  const tok1 = new Int32Array(count);
-  const sentenceOf = new Int32Array(t.count);
+  const tok0 = scratchInts(S_TOK0, count);
+  const tok1 = scratchInts(S_TOK1, count);
+  const sentenceOf = scratchInts(S_SENTENCE_OF, t.count);
   let k = 0;
   for (let s = 0; s < count; s++) {
     const ss = start[s] ?? 0;
