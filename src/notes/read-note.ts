@@ -218,12 +218,12 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
     }
     return p <= 0 ? (plain.from[0] ?? 0) : (plain.to[Math.min(p, plain.to.length) - 1] ?? 0);
   };
-  const sentences = new Map<number, SentenceRange>();
+  const sentences: (SentenceRange | undefined)[] = new Array<SentenceRange | undefined>(lay.count);
   const sentenceRange = (s: number): SentenceRange => {
-    let r = sentences.get(s);
+    let r = sentences[s];
     if (r === undefined) {
       r = { start: lay.start[s] ?? 0, end: lay.end[s] ?? 0 };
-      sentences.set(s, r);
+      sentences[s] = r;
     }
     return r;
   };
@@ -282,12 +282,16 @@ export function readNote(text: string, lexicon: Lexicon, options: ReadOptions): 
   const blocking = lexicon.care.blockingSets;
   for (const h of a.hits) {
     if (h.set === lexicon.modalitySet || (h.kind === 'finding' && blocking.includes(h.set))) {
-      blockers.fill(1, h.i, h.j + 1);
+      for (let k = h.i; k <= h.j; k++) {
+        blockers[k] = 1;
+      }
     }
   }
   for (const tr of a.triggers) {
     if (tr.terminates) {
-      blockers.fill(1, tr.i, tr.j + 1);
+      for (let k = tr.i; k <= tr.j; k++) {
+        blockers[k] = 1;
+      }
     }
   }
   const care: CareMention[] = [];

@@ -290,22 +290,22 @@ function grow(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
 export function tokenize(text: string, vocab: Vocabulary): Tokens {
   const n = text.length;
   // The arrays are reused from call to call (a reading is synchronous and keeps none of them): a 1,000,000-character
-  // note would otherwise allocate and zero megabytes per read.
-  const sc = scratch;
-  let cap = sc.start.length;
-  let start = sc.start;
-  let end = sc.end;
-  let id = sc.id;
-  let idS = sc.idS;
-  let idEs = sc.idEs;
-  let gap = sc.gap;
-  let lineCap = sc.lineStart.length;
-  let lineStart = sc.lineStart;
-  let lineEnd = sc.lineEnd;
-  let lineFirst = sc.lineFirst;
-  let lineLast = sc.lineLast;
-  let stopCap = sc.stopAt.length;
-  let stopAt = sc.stopAt;
+  // note would otherwise allocate and zero megabytes per read. No closure here: variables a closure captures leave
+  // the registers, and this loop runs once per character.
+  let cap = scratch.start.length;
+  let start = scratch.start;
+  let end = scratch.end;
+  let id = scratch.id;
+  let idS = scratch.idS;
+  let idEs = scratch.idEs;
+  let gap = scratch.gap;
+  let lineCap = scratch.lineStart.length;
+  let lineStart = scratch.lineStart;
+  let lineEnd = scratch.lineEnd;
+  let lineFirst = scratch.lineFirst;
+  let lineLast = scratch.lineLast;
+  let stopCap = scratch.stopAt.length;
+  let stopAt = scratch.stopAt;
   let count = 0;
   let lines = 0;
   let stops = 0;
@@ -317,30 +317,30 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
   const trans = vocab.trans;
   const accept = vocab.accept;
   const slow = vocab.slowLengths.length > 0;
-  const endLine = (le: number): void => {
-    if (lines === lineCap) {
-      lineCap *= 2;
-      lineStart = grow(lineStart, lineCap);
-      lineEnd = grow(lineEnd, lineCap);
-      lineFirst = grow(lineFirst, lineCap);
-      lineLast = grow(lineLast, lineCap);
-    }
-    lineStart[lines] = ls;
-    lineEnd[lines] = le;
-    lineFirst[lines] = first;
-    lineLast[lines] = first < 0 ? -1 : last;
-    lines++;
-    first = -1;
-  };
   let i = 0;
-  while (i < n) {
+  for (;;) {
+    if (i >= n) {
+      break;
+    }
     let c = text.charCodeAt(i);
     let k = c < 128 ? (ASCII_CLASS[c] ?? 0) : charClass(c);
     if ((k & C_WORD) === 0) {
       gapEmpty = false;
       if ((k & C_BREAK) !== 0) {
         gapFlags |= G_BREAK;
-        endLine(i);
+        if (lines === lineCap) {
+          lineCap *= 2;
+          lineStart = grow(lineStart, lineCap);
+          lineEnd = grow(lineEnd, lineCap);
+          lineFirst = grow(lineFirst, lineCap);
+          lineLast = grow(lineLast, lineCap);
+        }
+        lineStart[lines] = ls;
+        lineEnd[lines] = i;
+        lineFirst[lines] = first;
+        lineLast[lines] = first < 0 ? -1 : last;
+        lines++;
+        first = -1;
         // CR LF is one break
         i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
         ls = i;
@@ -444,7 +444,19 @@ export function tokenize(text: string, vocab: Vocabulary): Tokens {
     gapFlags = G_JOIN_ONLY;
     gapEmpty = false;
   }
-  endLine(n);
+  // the last line
+  if (lines === lineCap) {
+    lineCap *= 2;
+    lineStart = grow(lineStart, lineCap);
+    lineEnd = grow(lineEnd, lineCap);
+    lineFirst = grow(lineFirst, lineCap);
+    lineLast = grow(lineLast, lineCap);
+  }
+  lineStart[lines] = ls;
+  lineEnd[lines] = n;
+  lineFirst[lines] = first;
+  lineLast[lines] = first < 0 ? -1 : last;
+  lines++;
   scratch = { start, end, id, idS, idEs, gap, lineStart, lineEnd, lineFirst, lineLast, stopAt };
   return { count, start, end, id, idS, idEs, gap, lines, lineStart, lineEnd, lineFirst, lineLast, stops, stopAt };
 }
