@@ -204,9 +204,9 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
 function compactFacts(facts: ReadonlyMap<string, FactResult>): ReadonlyMap<string, FactResult> {
   let compact: Map<string, FactResult> | undefined;
   for (const [id, f] of facts) {
-    if (f.evidence.length > 3) {
+    if (f.evidence.length > 3 || f.negating.length > 3) {
       compact ??= new Map(facts);
-      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3) });
+      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3), negating: f.negating.slice(0, 3) });
     }
   }
   return compact ?? facts;
