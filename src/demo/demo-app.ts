@@ -4,7 +4,9 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { projectRoot } from '../project-root.js';
 import { createService } from '../service.js';
+import { loadPolicy } from '../policy/load-policy.js';
 import { createFhirService, type FhirService } from './fhir-server.js';
+import { viewNotes } from './notes-view.js';
 import { demoData, type DemoPatient } from './patients.js';
 
 export interface Demo {
@@ -24,11 +26,26 @@ export async function createDemo(config: Config, logger: Logger): Promise<Demo> 
   const data = demoData();
   const fhir = await createFhirService({ resources: data.resources });
   const cds = createService(config, logger);
+  const loaded = loadPolicy();
   const app = express();
   app.disable('x-powered-by');
   app.use('/fhir', fhir.router);
   app.get('/demo/api/patients', (_req, res) => {
     res.json(data.patients);
+  });
+  // The patient's notes as the service reads them, for the page to highlight (SPEC §8); read over HTTP from the
+  // demo's own FHIR server, as the service does.
+  app.get('/demo/api/patients/:id/notes', async (req, res, next) => {
+    const id = String(req.params.id);
+    if (!data.patients.some((p) => p.id === id)) {
+      res.status(404).json({ notes: [] });
+      return;
+    }
+    try {
+      res.json({ notes: await viewNotes(loaded, `${req.protocol}://${req.get('host') ?? ''}/fhir`, id) });
+    } catch (error) {
+      next(error);
+    }
   });
   app.use('/', express.static(join(projectRoot(), 'demo', 'page'), { index: 'index.html' }));
   app.use(cds);

@@ -34,3 +34,20 @@ test.each([
 ])('%s — %s: %j', (text, target, expected) => {
   expect(assertion(text, target)).toEqual(expected);
 });
+
+// Back-pain narratives, where the lexicon's additions were chosen against the SPEC's words read alone.
+test.each([
+  ['After lifting his son he developed low back pain.', 'low back pain', []],
+  ['Low back pain since carrying her grandson up the stairs.', 'low back pain', []],
+  ['His son has low back pain.', 'low back pain', ['other']],
+  ['Back pain began after helping a friend move a couch.', 'Back pain', []],
+  ['After helping a friend move he noticed leg weakness.', 'leg weakness', []],
+  ['In the past week she has had fevers and chills.', 'fevers', []],
+  ['In the past 2 weeks he has noticed saddle numbness.', 'saddle numbness', []],
+  ['In the past he had a lumbar fracture.', 'lumbar fracture', ['historical']],
+  ['He fell on the ice 2 months ago.', 'fell', []],
+  ['Patient cannot void; urinary retention noted on bladder scan.', 'urinary retention', []],
+  ['She cannot feel the saddle area.', 'saddle area', []],
+])('%s — %s: %j', (text, target, expected) => {
+  expect(assertion(text, target)).toEqual(expected);
+});
