@@ -92,7 +92,7 @@ describe('the logs of every scenario, in both modes, carry no patient data and n
           ...((r as { content?: { attachment?: { data?: string } }[] }).content ?? []).map((c) => c.attachment?.data),
           (r as { data?: string }).data,
         ].filter((d): d is string => typeof d === 'string');
-        return [...data.map((d) => Buffer.from(d, 'base64').toString('utf8')), ...(typeof (r as { conclusion?: unknown }).conclusion === 'string' ? [(r as { conclusion: string }).conclusion] : [])];
+        return [...data.map((d) => Buffer.from(d, 'base64').toString('utf8')), ...(typeof (r as unknown as { conclusion?: unknown }).conclusion === 'string' ? [(r as unknown as { conclusion: string }).conclusion] : [])];
       }),
     );
     expect(texts.length).toBeGreaterThan(20);
