@@ -299,7 +299,7 @@ async function steps(p: BenchPatient, iterations: number): Promise<[string, numb
   const record = await gatherRecord(prefetch, request, gather);
   const index = new RecordIndex(record);
   const now = Date.now();
-  const factInput = { policy: loaded.policy, valueSets: loaded.valueSets, index, order: p.order, draftOrders: [p.order], now };
+  const factInput = { policy: loaded.policy, valueSets: loaded.valueSets, lexicon: loaded.lexicon, index, order: p.order, draftOrders: [p.order], now };
   const facts = extractFacts(factInput);
   const values = new Map([...facts].map(([id, f]) => [id, f.value]));
   const det = determine(loaded, record, index, p.order, [p.order], now);

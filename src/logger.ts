@@ -17,6 +17,10 @@ export interface LogFields {
   readonly decisions?: readonly string[];
   readonly fhirRequests?: number;
   readonly unchecked?: readonly string[];
+  /** Note texts read for a hook call (a count). */
+  readonly notesRead?: number;
+  /** Notes not read, as "reason:count" ("unsupported-format:1"). */
+  readonly notesUnread?: readonly string[];
   /** Da Vinci CRD configuration options a request sent that could not be applied (option codes). */
   readonly configuration?: readonly string[];
   readonly code?: string;

@@ -5,7 +5,7 @@ const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';
 const LUMBAR = { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine structure' };
 const CRD = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
 const $ = (id) => document.getElementById(id);
-const state = { patients: [], services: [], current: null };
+const state = { patients: [], services: [], current: null, notes: [] };
 
 const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : 'xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx'.replace(/x/g, () => ((Math.random() * 16) | 0).toString(16)));
 const text = (value) => document.createTextNode(value ?? '');
@@ -58,7 +58,63 @@ async function choose(id) {
   $('order-reason').value = p.suggestedOrder.reason;
   $('cards').replaceChildren(el('p', { class: 'muted' }, 'Sign an order to see the service\'s cards.'));
   $('coverage').replaceChildren();
-  await showSummary(id);
+  await Promise.all([showSummary(id), showNotes(id)]);
+}
+
+/** Anchor id of a mention: the note, the part and the offset the determination's evidence span names. */
+const mentionId = (reference, part, start) => `mention-${reference.replace(/[^A-Za-z0-9-]/g, '-')}-${part.replace(/[^A-Za-z0-9]/g, '')}-${start}`;
+
+/** The patient's notes with every mention the service finds, told apart by shape and words as well as colour. */
+async function showNotes(id) {
+  const { notes } = await getJson(`/demo/api/patients/${encodeURIComponent(id)}/notes`).catch(() => ({ notes: [] }));
+  state.notes = notes;
+  $('notes-panel').hidden = notes.length === 0;
+  $('notes').replaceChildren(...notes.map((n) => {
+    const body = el('div', { class: 'note-text' });
+    let at = 0;
+    // Mentions may overlap (one phrase, several facts): draw each stretch once, under its first mention.
+    for (const m of [...n.mentions].sort((a, b) => a.plainStart - b.plainStart)) {
+      if (m.plainStart < at) continue;
+      body.append(text(n.text.slice(at, m.plainStart)));
+      const qualified = !['affirmed', 'absent'].includes(m.mark);
+      const badge = m.mark === 'affirmed' ? '+' : m.mark === 'absent' ? 'no' : '?';
+      const others = n.mentions.filter((o) => o.plainStart === m.plainStart && o.plainEnd === m.plainEnd).map((o) => o.words);
+      body.append(el('mark', {
+        class: `mention ${qualified ? 'm-qualified' : `m-${m.mark}`}`,
+        id: mentionId(n.reference, n.part, m.start),
+        title: `${[...new Set(others)].join('; ')}: ${m.mark}`,
+        'aria-label': `${n.text.slice(m.plainStart, m.plainEnd)}, ${m.mark}: ${[...new Set(others)].join('; ')}`,
+      }, el('span', { class: 'badge', 'aria-hidden': 'true' }, badge), n.text.slice(m.plainStart, m.plainEnd)));
+      at = m.plainEnd;
+    }
+    body.append(text(n.text.slice(at)));
+    return el('article', { class: 'note', 'aria-label': `${n.label} ${n.date ?? ''}` },
+      el('p', { class: 'note-title' }, `${n.label}${n.date ? `, ${n.date}` : ''} (${n.reference})`), body);
+  }));
+}
+
+/**
+ * Makes each quote a card shows from a note a link to its place in the note: the quote is the sentence the reader
+ * gives for a mention, so it is found by reference and quote among the mentions the page drew.
+ */
+function linkQuotes(detail) {
+  for (const li of detail.querySelectorAll('li')) {
+    const code = [...li.querySelectorAll('code')].find((c) => /^(DocumentReference|DiagnosticReport)\//.test(c.textContent));
+    const quote = /“(.*)”/.exec(li.firstChild?.textContent ?? '')?.[1];
+    if (!code || quote === undefined) continue;
+    const note = state.notes.find((n) => n.reference === code.textContent && n.mentions.some((m) => m.quote === quote));
+    const mention = note?.mentions.find((m) => m.quote === quote);
+    if (!note || !mention) continue;
+    const target = mentionId(note.reference, note.part, mention.start);
+    const first = li.firstChild;
+    const link = el('a', { href: `#${target}`, class: 'quote-link', onclick: () => {
+      const mark = document.getElementById(target);
+      mark?.classList.add('flash');
+      setTimeout(() => mark?.classList.remove('flash'), 2000);
+    } }, `“${quote}”`);
+    first.textContent = first.textContent.replace(`“${quote}”`, '');
+    li.insertBefore(link, first);
+  }
 }
 
 /** Answered items at any depth (answers may sit inside groups). */
@@ -244,6 +300,7 @@ function showCards(service, response) {
     }
     const detail = el('div', { class: 'detail' });
     detail.innerHTML = renderMarkdown(card.detail ?? '');
+    linkQuotes(detail);
     const links = (card.links ?? []).map((l) => el('a', { href: l.url, target: '_blank', rel: 'noopener' }, l.label));
     const article = el('article', { class: `card ${card.indicator}`, 'aria-label': `${card.indicator} card` },
       el('span', { class: 'indicator' }, card.indicator),

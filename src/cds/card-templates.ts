@@ -35,6 +35,16 @@ export interface CardTemplates {
     readonly missingSpan: string;
     /** The measured span beside a fact that holds ("documented: 35 days, …"). */
     readonly span: string;
+    /** A sentence quoted from a note that affirms a fact (SPEC §8.4): quote, label, date, reference. */
+    readonly noteLine: string;
+    /** A sentence quoted from a note that denies an ask fact (SPEC §8.4). */
+    readonly noteAbsentLine: string;
+    /** How a note's date follows its label. */
+    readonly noteDate: string;
+    /** When a fact has more note mentions than the card quotes. */
+    readonly moreNotes: string;
+    /** The heading of ask facts that notes made false. */
+    readonly absent: string;
     readonly nonIndication: string;
     readonly possibleNonIndication: string;
     readonly noIndication: string;
@@ -78,7 +88,7 @@ const schema = {
     summary: stringsOf([...decisions, 'no-indication', 'unchecked', 'or', 'more']),
     detail: {
       type: 'object',
-      required: ['decision', 'met', 'missing', 'missingSpan', 'span', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'notesUnread', 'policy'],
+      required: ['decision', 'met', 'missing', 'missingSpan', 'span', 'noteLine', 'noteAbsentLine', 'noteDate', 'moreNotes', 'absent', 'nonIndication', 'possibleNonIndication', 'noIndication', 'answers', 'answerLine', 'codedNote', 'unchecked', 'uncheckedNote', 'noCoverage', 'coverageUnreadable', 'notesUnread', 'policy'],
       properties: {
         decision: stringsOf(decisions),
         notesUnread: {

@@ -50,5 +50,10 @@ export interface DeterminationExtension {
   readonly decision: string;
   readonly satisfied?: readonly string[];
   readonly missing?: readonly string[];
-  readonly evidence?: readonly { readonly fact: string; readonly reference: string }[];
+  readonly evidence?: readonly {
+    readonly fact: string;
+    readonly reference: string;
+    readonly assertion?: 'affirmed' | 'negated';
+    readonly span?: { readonly in: string; readonly start: number; readonly end: number };
+  }[];
 }

@@ -1,12 +1,21 @@
 import type { ServiceRequest } from 'fhir/r4.js';
 import { decide, type Outcome } from '../engine/decide.js';
 import type { Truth } from '../engine/truth.js';
+import type { Evidence } from '../facts/evidence-rules.js';
 import { extractFacts, type FactResult } from '../facts/extract-facts.js';
 import { parseFhirDate } from '../facts/fhir-dates.js';
 import { noteTextsOf, type NoteTexts } from '../facts/note-texts.js';
 import { referenceOf, type RecordIndex } from '../facts/record-index.js';
 import { CODED_SOURCE_TYPES, SOURCE_TYPES, type PatientRecord, type SourceFailure, type SourceType } from '../fhir/patient-record.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
+
+/** One item of `determination.evidence` (SPEC §7, §8.4). */
+export interface DeterminationEvidence {
+  readonly fact: string;
+  readonly reference: string;
+  readonly assertion?: 'affirmed' | 'negated';
+  readonly span?: { readonly in: string; readonly start: number; readonly end: number };
+}
 
 /** A determination for one order: the decision, every fact behind it, and what could not be checked. */
 export interface Determination {
@@ -18,8 +27,11 @@ export interface Determination {
   readonly facts: ReadonlyMap<string, FactResult>;
   /** Criteria (ind.*, non.*) and leaf facts that evaluated true (SPEC §7). */
   readonly satisfied: readonly string[];
-  /** (fact, FHIR reference) pairs behind every true fact and every answered fact. */
-  readonly evidence: readonly { readonly fact: string; readonly reference: string }[];
+  /**
+   * What stands behind every true fact and every answered fact (fact, FHIR reference), and, from notes, the
+   * assertion and the span of the matched phrase (SPEC §8.4) — denials included for ask facts notes made false.
+   */
+  readonly evidence: readonly DeterminationEvidence[];
   readonly unchecked: readonly { readonly type: SourceType; readonly failure: SourceFailure }[];
   /**
    * No coded source could be read at all (SPEC §7: coverage is then indeterminate). The notes are an added
@@ -58,7 +70,7 @@ export function determine(
 ): Determination {
   const { policy, valueSets } = loaded;
   const now = nowFor(order, receivedAt);
-  const facts = extractFacts({ policy, valueSets, index, order, draftOrders, now });
+  const facts = extractFacts({ policy, valueSets, lexicon: loaded.lexicon, index, order, draftOrders, now });
   const values = new Map<string, Truth>();
   for (const f of facts.values()) {
     values.set(f.id, f.value);
@@ -73,7 +85,10 @@ export function determine(
     if (f.answer) {
       return [{ fact: f.id, reference: f.answer.reference }];
     }
-    return f.value === 'true' ? f.evidence.map((e) => ({ fact: f.id, reference: e.reference })) : [];
+    if (f.value === 'true') {
+      return f.evidence.map((e) => evidenceItem(f.id, e));
+    }
+    return f.negating.map((e) => evidenceItem(f.id, e));
   });
   // From the index, not the raw sources: a prescription whose Medication could not be read counts (SPEC §4.1).
   const unchecked = SOURCE_TYPES.flatMap((type) => {
@@ -94,10 +109,14 @@ export function determine(
   };
 }
 
-function dedupeEvidence<T extends { fact: string; reference: string }>(list: T[]): T[] {
+function evidenceItem(fact: string, e: Evidence): DeterminationEvidence {
+  return e.note ? { fact, reference: e.reference, assertion: e.note.assertion, span: e.note.span } : { fact, reference: e.reference };
+}
+
+function dedupeEvidence(list: DeterminationEvidence[]): DeterminationEvidence[] {
   const seen = new Set<string>();
   return list.filter((e) => {
-    const key = `${e.fact}|${e.reference}`;
+    const key = e.span ? `${e.fact}|${e.reference}|${e.span.in}|${e.span.start}` : `${e.fact}|${e.reference}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
 }

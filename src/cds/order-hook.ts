@@ -1,5 +1,6 @@
 import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
 import type { FactResult } from '../facts/extract-facts.js';
+import type { NoteTexts } from '../facts/note-texts.js';
 import { RecordIndex } from '../facts/record-index.js';
 import { gatherRecord, openSession, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
 import { medicationReads } from '../fhir/medication-follow-up.js';
@@ -56,6 +57,8 @@ export interface OrderHookResult {
   readonly unchecked: readonly string[];
   /** Configuration options that could not be applied as sent (codes only). */
   readonly configuration: readonly string[];
+  /** How many note texts were read, and how many notes were not, by reason (counts only: never text). */
+  readonly notes?: { readonly read: number; readonly unread: readonly string[] };
 }
 
 const UNREVIEWED_REASON: Readonly<Record<UnreviewedSituation, string>> = {
@@ -162,6 +165,7 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
       fhirRequests: record.fhirRequests,
       unchecked: determinations[0]?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
       configuration: configurationProblems,
+      ...(determinations[0] ? { notes: notesLog(determinations[0].notes) } : {}),
     };
   };
 
@@ -204,12 +208,17 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
 function compactFacts(facts: ReadonlyMap<string, FactResult>): ReadonlyMap<string, FactResult> {
   let compact: Map<string, FactResult> | undefined;
   for (const [id, f] of facts) {
-    if (f.evidence.length > 3) {
+    if (f.evidence.length > 3 || f.negating.length > 3) {
       compact ??= new Map(facts);
-      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3) });
+      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3), negating: f.negating.slice(0, 3) });
     }
   }
   return compact ?? facts;
+}
+
+/** What the log may say of the notes: counts by reason, never text (SPEC §8.1). */
+function notesLog(notes: NoteTexts): { read: number; unread: string[] } {
+  return { read: notes.texts.length, unread: Object.entries(notes.unread).map(([reason, count]) => `${reason}:${String(count)}`) };
 }
 
 function gatherRequestOf(request: HookRequest): GatherRequest {

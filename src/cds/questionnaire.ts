@@ -15,6 +15,11 @@ export function askableFacts(policy: Policy): readonly string[] {
 }
 
 function evidenceText(e: Evidence): string {
+  if (e.note) {
+    // SPEC §8.4: a questionnaire pre-answered from a note gives the quote as its evidence.
+    const where = [e.note.label, e.note.date].filter((x) => x !== undefined && x !== '').join(', ');
+    return `“${e.note.quote}” (${where}${where ? ', ' : ''}${e.note.assertion === 'negated' ? 'documented absent in a note' : 'documented in a note'})`;
+  }
   return [e.what, e.value, e.code, e.date].filter((x) => x !== undefined).join(', ');
 }
 
@@ -27,8 +32,10 @@ function documented(f: FactResult | undefined): string | undefined {
   if (f.detail !== undefined) {
     parts.push(f.detail);
   }
-  if (f.evidence.length > 0) {
-    parts.push(f.evidence.slice(0, 3).map(evidenceText).join('; '));
+  // What the record holds for the fact, or, for an ask fact a note denies, the denial.
+  const shown = f.evidence.length > 0 ? f.evidence : f.negating;
+  if (shown.length > 0) {
+    parts.push(shown.slice(0, 3).map(evidenceText).join('; '));
   }
   return parts.length > 0 ? `On record: ${parts.join('; ')}.` : undefined;
 }

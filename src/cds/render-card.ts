@@ -48,6 +48,44 @@ function orList(phrases: readonly string[], or: string): string {
   return `${phrases.slice(0, -1).join(', ')}${or}${phrases.at(-1) ?? ''}`;
 }
 
+/** How many note quotes a card shows per fact: the sentences behind a fact, not a transcript. */
+const QUOTES_PER_FACT = 3;
+
+/**
+ * A sentence quoted from a note (SPEC §8.4): the quote, the note's type or title and date, whether the note documents
+ * the finding or its absence, and the reference.
+ */
+function noteLine(e: Evidence, t: CardTemplates['detail']): string {
+  const note = e.note;
+  return fill(note?.assertion === 'negated' ? t.noteAbsentLine : t.noteLine, {
+    quote: md(note?.quote ?? e.what),
+    label: md(note?.label ?? ''),
+    date: note?.date !== undefined ? fill(t.noteDate, { date: note.date }) : '',
+    reference: `\`${e.reference}\``,
+  });
+}
+
+/** Evidence lines of a fact: every coded record, and at most a few note quotes. */
+function evidenceLines(list: readonly Evidence[], t: CardTemplates['detail']): string[] {
+  const lines: string[] = [];
+  let quotes = 0;
+  let more = 0;
+  for (const e of list) {
+    if (e.note === undefined) {
+      lines.push(`  - ${evidenceLine(e)}`);
+    } else if (quotes < QUOTES_PER_FACT) {
+      quotes++;
+      lines.push(`  - ${noteLine(e, t)}`);
+    } else {
+      more++;
+    }
+  }
+  if (more > 0) {
+    lines.push(`  - ${fill(t.moreNotes, { count: String(more) })}`);
+  }
+  return lines;
+}
+
 function evidenceLine(e: Evidence): string {
   const parts = [md(e.what)];
   if (e.value !== undefined) {
@@ -244,11 +282,13 @@ export class CardRenderer {
       // Attested, not coded: the card says which facts rest on the clinician's word (issue #5).
       return `- **${words}**: attested by the clinician, answered ${f.answer.value ? 'yes' : 'no'} on ${f.answer.authored} (\`${f.answer.reference}\`)`;
     }
+    if (f.value === 'false' && f.negating.length > 0) {
+      // Denied in a note read whole (SPEC §8.4): the card says where.
+      return [`- **${words}**`, ...evidenceLines(f.negating, this.templates.detail)].join('\n');
+    }
     // The span is what was documented: "so far" belongs only to what is still needed (issue #12).
     const lines = [`- **${words}**${f.detail !== undefined ? `: ${fill(this.templates.detail.span, { detail: md(f.detail) })}` : ''}`];
-    for (const e of f.evidence) {
-      lines.push(`  - ${evidenceLine(e)}`);
-    }
+    lines.push(...evidenceLines(f.evidence, this.templates.detail));
     return lines.join('\n');
   }
 
@@ -262,7 +302,7 @@ export class CardRenderer {
     const show = (ids: readonly string[]): string[] =>
       ids.flatMap((id) => {
         const f = det.facts.get(id);
-        if (!f || shown.has(id) || (f.value !== 'true' && !f.answer)) {
+        if (!f || shown.has(id) || (f.value !== 'true' && !f.answer && f.negating.length === 0)) {
           return [];
         }
         shown.add(id);
@@ -310,6 +350,11 @@ export class CardRenderer {
     const documented = show(this.loaded.policy.facts.map((f) => f.id).filter((id) => det.facts.get(id)?.value === 'true'));
     if (documented.length > 0) {
       sections.push(`**Also documented**\n\n${documented.join('\n')}`);
+    }
+    // Ask facts a note denies (SPEC §8.4): why the card no longer asks about them.
+    const absent = show(this.loaded.policy.facts.map((f) => f.id).filter((id) => (det.facts.get(id)?.negating.length ?? 0) > 0 && !det.facts.get(id)?.answer));
+    if (absent.length > 0) {
+      sections.push(`**${t.absent}**\n\n${absent.join('\n')}`);
     }
 
     const answered = [...det.facts.values()].filter((f) => f.answer && !shown.has(f.id));

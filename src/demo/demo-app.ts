@@ -13,6 +13,7 @@ import { createService } from '../service.js';
 import type { RecordStore } from '../store/record-store.js';
 import { createFhirService, type FhirService } from './fhir-server.js';
 import { seedDemoHistory, type HistoryResult } from './history.js';
+import { viewNotes } from './notes-view.js';
 import { demoData, type DemoPatient } from './patients.js';
 
 export interface Demo {
@@ -45,6 +46,7 @@ export async function createDemo(config: Config, logger: Logger, options: DemoOp
   const data = demoData();
   const fhir = await createFhirService({ resources: data.resources });
   const cds = createService(config, logger);
+  const loaded = loadPolicy();
   const app = express();
   app.disable('x-powered-by');
   app.use('/fhir', fhir.router);
@@ -56,10 +58,24 @@ export async function createDemo(config: Config, logger: Logger, options: DemoOp
     if (options.history !== false) {
       history = await seedDemoHistory(options.store, config, logger);
     }
-    const vocabulary = reviewVocabulary(loadPolicy().policy, loadCardTemplates().overrideReasons);
+    const vocabulary = reviewVocabulary(loaded.policy, loadCardTemplates().overrideReasons);
     app.use('/audit', auditRouter({ store: options.store, reviewer: config.reviewer, logger, vocabulary }), errorHandler(logger));
     app.use('/review', reviewPage(), errorHandler(logger));
   }
+  // The patient's notes as the service reads them, for the page to highlight (SPEC §8); read over HTTP from the
+  // demo's own FHIR server, as the service does.
+  app.get('/demo/api/patients/:id/notes', async (req, res, next) => {
+    const id = String(req.params.id);
+    if (!data.patients.some((p) => p.id === id)) {
+      res.status(404).json({ notes: [] });
+      return;
+    }
+    try {
+      res.json({ notes: await viewNotes(loaded, `${req.protocol}://${req.get('host') ?? ''}/fhir`, id) });
+    } catch (error) {
+      next(error);
+    }
+  });
   app.use('/', express.static(join(projectRoot(), 'demo', 'page'), { index: 'index.html' }));
   app.use(cds);
   return { app, fhir, patients: data.patients, ...(history !== undefined ? { history } : {}) };

@@ -71,7 +71,12 @@ interface CardShape {
       readonly decision: Decision;
       readonly satisfied?: readonly string[];
       readonly missing?: readonly string[];
-      readonly evidence?: readonly { readonly fact: string; readonly reference: string }[];
+      readonly evidence?: readonly {
+        readonly fact: string;
+        readonly reference: string;
+        readonly assertion?: string;
+        readonly span?: { readonly in: string; readonly start: number; readonly end: number };
+      }[];
     };
   };
 }
@@ -118,7 +123,14 @@ export function determinationsOfResponse(response: ResponseShape): Determination
         ...(card.uuid !== undefined ? { cardUuid: card.uuid } : {}),
         satisfied,
         missing,
-        evidence: (d.evidence ?? []).map((e) => ({ fact: e.fact, reference: e.reference, source: sourceOf(e.reference) })),
+        // A note mention carries its assertion and span (SPEC §8.4); the card's text holds the quote itself.
+        evidence: (d.evidence ?? []).map((e) => ({
+          fact: e.fact,
+          reference: e.reference,
+          ...(e.assertion !== undefined ? { assertion: e.assertion } : {}),
+          ...(e.span !== undefined ? { span: e.span } : {}),
+          source: e.assertion !== undefined || e.span !== undefined ? 'note' : sourceOf(e.reference),
+        })),
         ...(coverageAssertionId !== undefined ? { coverageAssertionId } : {}),
         ...(satisfiedPaId !== undefined ? { satisfiedPaId } : {}),
         ...(covered !== undefined ? { covered } : {}),

@@ -134,6 +134,104 @@ export function demoData(now = Date.now()): DemoData {
     .condition('M51.36', 'Other intervertebral disc degeneration, lumbar region', 120)
     .procedure('97110', 'Therapeutic exercise', 55, 10);
 
+  // Four records whose deciding facts are written only in notes (SPEC §8): each is signed as a plain lumbar MRI.
+  person('demo-note-saddle', 'Whitfield', 'Marcus', '1969-02-11', 'male', {
+    story: 'Nothing coded: an emergency department note from yesterday describes saddle numbness and a weak urinary stream.',
+    expected: 'meets criteria: saddle anesthesia, documented in an ED note',
+    suggestedOrder: { code: '72148', reason: '' },
+  }).note(
+    'Emergency department note',
+    1,
+    [
+      'Emergency Department Note',
+      '',
+      'CC: low back pain, numbness "down there"',
+      '',
+      'HPI: 57 yo M with 4 days of severe low back pain after lifting a water heater. Since this',
+      'morning he reports numbness in the saddle area when wiping and a weaker urinary stream.',
+      'No fevers. No history of cancer.',
+      '',
+      'Exam: T 37.0 C, HR 96, BP 150/92. Lumbar paraspinal spasm. Decreased light touch over the',
+      'perineum. Strength 5/5 in both legs. Reflexes 2+ and symmetric.',
+      '',
+      'A/P: Low back pain with new saddle numbness. Concern for cauda equina compression.',
+      'Emergent MRI lumbar spine; neurosurgery aware.',
+    ].join('\n'),
+  );
+
+  person('demo-note-pt', 'Sato', 'Hana', '1963-07-29', 'female', {
+    story: 'Nothing coded: a physical therapy progress note documents six weeks of therapy without relief.',
+    expected: 'meets criteria: 4 weeks of conservative care failed, documented in a PT note',
+    suggestedOrder: { code: '72148', reason: '' },
+  }).note(
+    'Physical therapy progress note',
+    2,
+    [
+      'Physical Therapy Progress Note',
+      '',
+      'Diagnosis: chronic low back pain.',
+      '',
+      'Subjective: Patient has attended PT twice weekly for 6 weeks with no improvement. Pain 6/10,',
+      'worse with sitting longer than 20 minutes. Doing her home exercise program daily.',
+      '',
+      'Objective: Lumbar flexion limited to 50%. Negative straight leg raise bilaterally.',
+      '',
+      'Assessment: Symptoms persist despite 6 weeks of physical therapy.',
+      'Plan: Discharge from PT; recommend follow-up with her physician regarding imaging.',
+    ].join('\n'),
+  );
+
+  person('demo-note-ros', 'Abara', 'Chidi', '1975-05-03', 'male', {
+    story: 'Nothing coded: a thorough review of systems and exam deny every red flag that can only be asked. Only the length of conservative care is left to document.',
+    expected: 'documentation needed: 4 weeks of conservative care (the only question left)',
+    suggestedOrder: { code: '72148', reason: '' },
+  }).note(
+    'Primary care note',
+    2,
+    [
+      'Primary Care Visit',
+      '',
+      'CC: Low back pain.',
+      '',
+      'HPI: 51 yo M with low back pain for 3 weeks after helping a friend move. Axial, worse with',
+      'bending. Ibuprofen as needed.',
+      '',
+      'ROS:',
+      'Constitutional: Denies fever, chills or weight loss.',
+      'MSK: Denies night pain or pain worse lying flat.',
+      'Neuro: Denies saddle anesthesia or bowel/bladder incontinence.',
+      '',
+      'Exam:',
+      'Tender L4-L5 paraspinals. Negative straight leg raise. Rectal tone intact. Perianal sensation',
+      'intact.',
+      '',
+      'Assessment: Mechanical low back pain; no signs of malignancy.',
+      'Plan: Lumbar MRI requested by the patient.',
+    ].join('\n'),
+  );
+
+  person('demo-note-unchanged', 'Lindgren', 'Ingrid', '1958-09-14', 'female', {
+    story: 'A lumbar MRI 30 days ago; the note after it says her symptoms are unchanged and nothing has been tried since.',
+    expected: 'does not meet criteria: a lumbar MRI 30 days ago, nothing new and no treatment since',
+    suggestedOrder: { code: '72148', reason: '' },
+  })
+    .lumbarMri(30)
+    .note(
+      'Spine clinic follow-up note',
+      5,
+      [
+        'Spine Clinic Follow-up',
+        '',
+        'HPI: 68 yo F seen to review her lumbar MRI from last month, which showed mild multilevel',
+        'degenerative changes. Her symptoms are unchanged since the MRI. She has not started physical',
+        'therapy or any medication yet.',
+        '',
+        'Exam: Tender lower lumbar paraspinals. Strength 5/5. Reflexes symmetric.',
+        '',
+        'Plan: She asks for a repeat lumbar MRI.',
+      ].join('\n'),
+    );
+
   // A heavy, real-shaped record from the shared Synthea set, with lumbar findings added.
   const heavy = loadSyntheaRecord(join(projectRoot(), 'demo', 'synthea', 'Tamatha_Witting_55a37df6-b780-4272-8d51-499be0e7df86.json'));
   const heavyId = heavy.patient.id ?? 'synthea-heavy';
@@ -260,6 +358,22 @@ class Builder {
           bodySite: { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine structure' },
         },
       ],
+    } as Resource);
+    return this;
+  }
+
+  /** A clinical note (DocumentReference) whose text is its base64 attachment, as EHRs send it (SPEC §8.1). */
+  note(type: string, daysAgo: number, text: string): this {
+    this.out.push({
+      resourceType: 'DocumentReference',
+      id: this.nextId(),
+      status: 'current',
+      docStatus: 'final',
+      type: { coding: [{ system: 'http://loinc.org', code: '11506-3', display: 'Progress note' }], text: type },
+      category: [{ coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category', code: 'clinical-note' }] }],
+      subject: this.subject,
+      date: this.at(daysAgo),
+      content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(text, 'utf8').toString('base64') } }],
     } as Resource);
     return this;
   }

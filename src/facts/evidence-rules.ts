@@ -10,11 +10,12 @@ import { conditionRule } from './rules/conditions.js';
 import { observationQuantityRule, observationValueRule, weightDropRule } from './rules/observations.js';
 import { orderCodeRule, orderReasonRule, procedureRule, serviceRequestRule } from './rules/orders.js';
 import { ageRule } from './rules/patient.js';
+import { noteRule } from './rules/notes.js';
 import { reportConclusionRule } from './rules/reports.js';
 import { combine, type RuleContext, type RuleResult } from './rules/rule-result.js';
 import { imagingRule } from './rules/studies.js';
 
-export { NOTHING, type Evidence, type FactInput, type RuleContext, type RuleResult } from './rules/rule-result.js';
+export { NOTHING, type Evidence, type FactInput, type NoteCitation, type RuleContext, type RuleResult } from './rules/rule-result.js';
 
 /**
  * Evaluates an evidence rule against the record.
@@ -55,5 +56,7 @@ export function evaluateRule(rule: EvidenceRule, ctx: RuleContext): RuleResult {
       return imagingRule(rule, ctx);
     case 'report-conclusion':
       return reportConclusionRule(rule, ctx);
+    case 'note':
+      return noteRule(rule, ctx);
   }
 }

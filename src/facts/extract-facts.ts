@@ -22,10 +22,12 @@ export interface Answer {
 export interface FactResult {
   readonly id: string;
   readonly value: Truth;
-  /** The value from coded data alone, before any answer. */
+  /** The value from the record (codes and notes), before any answer. */
   readonly coded: Truth;
-  /** Coded records behind the coded value (for a span that falls short, the records that were counted). */
+  /** Records behind the value read from the record (for a span that falls short, the records that were counted). */
   readonly evidence: readonly Evidence[];
+  /** Mentions in notes that deny an ask fact, when they made it false (SPEC §8.4). */
+  readonly negating: readonly Evidence[];
   readonly answer?: Answer;
   /** Sources the fact depends on that could not be read (only when its value is not true). */
   readonly unreadable: readonly SourceType[];
@@ -98,9 +100,10 @@ function* booleanAnswers(items: readonly QuestionnaireResponseItem[] | undefined
 }
 
 /**
- * The coded value of a fact from its rule results (SPEC §2): evidence makes it true; otherwise an ask
- * fact is unknown, and a closed-world fact is false unless a source was unreadable or its `unknownWhen`
- * rule holds. A `requires` rule that is false makes the fact false.
+ * The value of a fact from its rule results, before answers (SPEC §2, §8.4): evidence (coded or in a note) makes
+ * it true; otherwise an ask fact is false when notes read whole deny it, else unknown; a closed-world fact is false
+ * unless a source was unreadable or its `unknownWhen` rule holds (notes never make a closed-world fact false). A
+ * `requires` rule that is false makes the fact false.
  */
 function codedValue(def: FactDefinition, requires: RuleResult | undefined, evidence: RuleResult | undefined, unknownWhen: RuleResult | undefined): Truth {
   if (requires?.value === 'false') {
@@ -109,7 +112,10 @@ function codedValue(def: FactDefinition, requires: RuleResult | undefined, evide
   if (evidence?.value === 'true') {
     return 'true';
   }
-  if (def.basis === 'ask' || requires?.value === 'unknown') {
+  if (def.basis === 'ask') {
+    return evidence?.negating !== undefined && evidence.negating.length > 0 && requires?.value !== 'unknown' ? 'false' : 'unknown';
+  }
+  if (requires?.value === 'unknown') {
     return 'unknown';
   }
   if (evidence?.value === 'unknown' || (unknownWhen !== undefined && unknownWhen.value !== 'false')) {
@@ -148,6 +154,7 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
     order: input.order,
     draftOrders: input.draftOrders,
     now: input.now,
+    lexicon: input.lexicon,
     fact: (id) => {
       const r = compute(id);
       return { value: r.value, evidence: r.value === 'true' ? r.evidence : [], unreadable: r.unreadable };
@@ -179,6 +186,7 @@ export function extractFacts(input: FactInput): ReadonlyMap<string, FactResult> 
       value,
       coded,
       evidence: evidence?.evidence ?? NOTHING,
+      negating: coded === 'false' && def.basis === 'ask' ? (evidence?.negating ?? NOTHING) : NOTHING,
       unreadable: value === 'true' ? NOTHING : unreadableOf(requires, evidence),
     };
     if (answer) {

@@ -367,6 +367,8 @@ export function hookLogFields(service: string, request: HookRequest, result: Ord
     ...(result.unchecked.length > 0 ? { unchecked: result.unchecked } : {}),
     // CRD dev-6: which options of the request's configuration could not be applied (codes, never values).
     ...(result.configuration.length > 0 ? { configuration: result.configuration } : {}),
+    // Counts only: note text never reaches a log line (SPEC §8.1).
+    ...(result.notes ? { notesRead: result.notes.read, ...(result.notes.unread.length > 0 ? { notesUnread: result.notes.unread } : {}) } : {}),
     durationMs,
   };
 }

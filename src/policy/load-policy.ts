@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ValueSets, type ValueSetsData } from '../facts/value-sets.js';
 import { projectRoot, readProjectJson } from '../project-root.js';
+import type { Lexicon } from '../notes/index.js';
+import { loadLexicon } from './load-lexicon.js';
 import { clauseAnchor, parsePolicyText } from './policy-text.js';
 import type { Criterion, CriterionData, EvidenceRule, Policy, PolicyData } from './policy-types.js';
 
@@ -27,6 +29,8 @@ export interface LoadedPolicy {
   readonly valueSets: ValueSets;
   /** The payer's policy text, served so that cards can link to the authority. */
   readonly text: string;
+  /** What notes are read for (SPEC §8): phrases, triggers, sections, care patterns. */
+  readonly lexicon: Lexicon;
 }
 
 const criterionSchema = {
@@ -198,7 +202,7 @@ class TreeCompiler {
   }
 }
 
-function checkRule(rule: EvidenceRule, where: string, data: PolicyData, valueSets: ValueSets, facts: ReadonlySet<string>): void {
+function checkRule(rule: EvidenceRule, where: string, data: PolicyData, valueSets: ValueSets, facts: ReadonlySet<string>, lexicon: Lexicon): void {
   const needSet = (name: string | undefined): void => {
     if (name !== undefined && !valueSets.has(name)) {
       throw new PolicyError(where, `names unknown value set '${name}'`);
@@ -212,7 +216,7 @@ function checkRule(rule: EvidenceRule, where: string, data: PolicyData, valueSet
   switch (rule.kind) {
     case 'any':
     case 'all':
-      rule.of.forEach((r) => checkRule(r, where, data, valueSets, facts));
+      rule.of.forEach((r) => checkRule(r, where, data, valueSets, facts, lexicon));
       return;
     case 'fact':
       if (!facts.has(rule.fact)) {
@@ -272,6 +276,26 @@ function checkRule(rule: EvidenceRule, where: string, data: PolicyData, valueSet
         needSet(rule.about.modalities);
       }
       return;
+    case 'note': {
+      if (!lexicon.setIndex.has(rule.phrases)) {
+        throw new PolicyError(where, `names unknown phrase set '${rule.phrases}' (policy/notes-lexicon.json)`);
+      }
+      const w = rule.window;
+      if ('afterLatest' in w) {
+        needStudy(w.afterLatest.latest);
+      } else if ('reports' in w) {
+        if (w.reports.after) {
+          needStudy(w.reports.after.latest);
+        }
+        if (w.reports.about) {
+          needStudy(w.reports.about.study);
+          needSet(w.reports.about.modalities);
+        }
+      } else if (!('withinDays' in w) && !('anyDate' in w)) {
+        throw new PolicyError(where, 'a note rule needs a window: withinDays, anyDate, afterLatest or reports');
+      }
+      return;
+    }
     default: {
       const unknown: never = rule;
       throw new PolicyError(where, `unknown evidence rule ${JSON.stringify(unknown)}`);
@@ -298,12 +322,13 @@ function checkClauseAnchors(named: ReadonlyMap<string, CriterionData>, text: str
 }
 
 /**
- * Validates a policy and its value sets and compiles the tree.
+ * Validates a policy, its value sets and its notes lexicon, and compiles the tree.
  * @param policyJson - the parsed policy file
  * @param valueSetsJson - the parsed value-set file
  * @param text - the policy text
+ * @param lexicon - the compiled notes lexicon the policy's note rules name phrase sets of
  */
-export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text: string): LoadedPolicy {
+export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text: string, lexicon: Lexicon): LoadedPolicy {
   const ajv = new Ajv({ allErrors: false, strict: false });
   ajv.addSchema(criterionSchema);
   if (!ajv.validate(valueSetsSchema, valueSetsJson)) {
@@ -324,7 +349,7 @@ export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text:
   for (const f of data.facts) {
     for (const rule of [f.evidence, f.unknownWhen, f.requires]) {
       if (rule) {
-        checkRule(rule, f.id, data, valueSets, factIds);
+        checkRule(rule, f.id, data, valueSets, factIds, lexicon);
       }
     }
     if (!data.groups[f.group]) {
@@ -344,7 +369,7 @@ export function compilePolicy(policyJson: unknown, valueSetsJson: unknown, text:
   const nonIndications = compiler.compile(data.criteria.nonIndications);
   checkClauseAnchors(named, text);
   const { criteria: _criteria, ...rest } = data;
-  return { policy: { ...rest, indications, nonIndications }, valueSets, text };
+  return { policy: { ...rest, indications, nonIndications }, valueSets, text, lexicon };
 }
 
 /**
@@ -356,5 +381,5 @@ export function loadPolicy(file = 'cohere-ma-mri-lumbar-spine.policy.json'): Loa
   const valueSetsJson = readProjectJson('policy', 'value-sets.json');
   const textFile = typeof policyJson.text === 'string' ? policyJson.text : '';
   const text = textFile ? readFileSync(join(projectRoot(), 'policy', textFile), 'utf8') : '';
-  return compilePolicy(policyJson, valueSetsJson, text);
+  return compilePolicy(policyJson, valueSetsJson, text, loadLexicon());
 }

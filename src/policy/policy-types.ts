@@ -92,7 +92,34 @@ export type EvidenceRule =
       readonly after?: LatestStudy;
       /** The report references one of these studies, or is dated on or after one. */
       readonly about?: StudySelection;
+    }
+  | {
+      /** Mentions in the patient's notes and narrative reports (SPEC §8.4–§8.5). */
+      readonly kind: 'note';
+      /** The phrase set of the notes lexicon (policy/notes-lexicon.json) whose mentions count. */
+      readonly phrases: string;
+      /** Which texts are read and which mentions count by their text's date. */
+      readonly window: NoteWindow;
+      /** Flags a mention may carry and still affirm (SPEC §8.4); negated and other never do. */
+      readonly accepts?: readonly NoteFlag[];
     };
+
+/** A ConText flag a fact may accept on an affirming mention (SPEC §8.5 "accepts"). */
+export type NoteFlag = 'possible' | 'hypothetical' | 'historical';
+
+/**
+ * SPEC §8.5 "window": which of the patient's texts a note rule reads, and which of them count.
+ * - `withinDays`: texts dated within N days before now ("90 d", or the fact's own window);
+ * - `anyDate`: any date, undated texts included;
+ * - `afterLatest`: texts dated after the most recent study of a definition;
+ * - `reports`: only DiagnosticReports that reference (or are dated on or after) a selected study, or are dated after
+ *   the most recent one. The phrases of such a rule are matched in those reports and nowhere else.
+ */
+export type NoteWindow =
+  | { readonly withinDays: number }
+  | { readonly anyDate: true }
+  | { readonly afterLatest: LatestStudy }
+  | { readonly reports: { readonly about?: StudySelection; readonly after?: LatestStudy } };
 
 export type EvidenceKind = EvidenceRule['kind'];
 
@@ -130,6 +157,8 @@ export interface CareDefinition {
   readonly medications: string;
   readonly medicationStatuses: readonly string[];
   readonly lookbackDays: number;
+  /** Conservative care documented in notes counts too (SPEC §8.6): a modality bound to a duration or a date. */
+  readonly fromNotes?: boolean;
 }
 
 export interface PolicyScope {

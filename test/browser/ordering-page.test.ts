@@ -126,6 +126,26 @@ describe('a clinician signs lumbar MRI orders on the demo ordering page', () => 
     await tab.close();
   });
 
+  test('a saddle numbness written only in an ED note: the note is shown with its mentions marked, and the quote on the card links to it', async () => {
+    await page.getByRole('button', { name: /Marcus Whitfield/ }).click();
+    await page.locator('#notes .note').first().waitFor();
+    // Affirmed and absent mentions are told apart by a visible word or sign and by shape, not only by colour.
+    const affirmed = page.locator('#notes mark.m-affirmed', { hasText: 'numbness in the saddle area' }).first();
+    expect(await affirmed.locator('.badge').textContent()).toBe('+');
+    const absent = page.locator('#notes mark.m-absent', { hasText: 'fevers' }).first();
+    expect(await absent.locator('.badge').textContent()).toBe('no');
+    expect(await absent.getAttribute('aria-label')).toContain('absent');
+    await page.locator('#order-reason').selectOption('');
+    await page.getByRole('button', { name: 'Sign order' }).click();
+    expect(await textOf('.card .summary-text', 'meets')).toBe('Lumbar MRI meets Medicare Advantage criteria: saddle anesthesia');
+    const quote = page.locator('.card .detail a.quote-link').first();
+    expect(await quote.textContent()).toContain('numbness in the saddle area');
+    const target = ((await quote.getAttribute('href')) ?? '').slice(1);
+    await quote.click();
+    expect(await page.locator(`[id="${target}"]`).textContent()).toContain('numbness in the saddle area');
+    await page.screenshot({ path: join(OUTPUT, 'ordering-page-note-quote.png'), fullPage: true });
+  });
+
   test('the page raised no script error', () => {
     expect(pageErrors).toEqual([]);
   });

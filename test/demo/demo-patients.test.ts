@@ -43,7 +43,7 @@ describe('every demo patient reaches the decision the ordering page promises', (
         intent: 'order',
         subject: { reference: `Patient/${p.id}` },
         code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: p.suggestedOrder.code }] },
-        reasonCode: [{ coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: p.suggestedOrder.reason }] }],
+        ...(p.suggestedOrder.reason ? { reasonCode: [{ coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: p.suggestedOrder.reason }] }] } : {}),
         ...(['76390', '72159'].includes(p.suggestedOrder.code) ? { bodySite: [{ coding: [{ system: 'http://snomed.info/sct', code: '122496007' }] }] } : {}),
       };
       const prefetch = mode === 'prefetch' ? await fulfilPrefetch(sign?.prefetch ?? {}, { patientId: p.id, userId: 'Practitioner/demo' }, `${base}/fhir`, undefined) : undefined;
@@ -57,6 +57,49 @@ describe('every demo patient reaches the decision the ordering page promises', (
       // The sandbox reads system actions only from response.extension.systemActions: mirrored in the demo.
       expect((res.body as { extension?: { systemActions?: unknown[] } }).extension?.systemActions).toHaveLength(1);
     }
+  });
+});
+
+describe('four demo patients whose deciding facts live only in notes (SPEC §8)', () => {
+  async function signPlain(patientId: string): Promise<Record<string, any>> {
+    const order = { resourceType: 'ServiceRequest', id: `plain-${patientId}`, status: 'draft', intent: 'order', subject: { reference: `Patient/${patientId}` }, code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] } };
+    const res = await request(demo.app)
+      .post('/cds-services/cohere-lumbar-mri')
+      .send(hookRequest({ hook: 'order-sign', patientId, draftOrders: [order as never], fhirServer: `${base}/fhir` }));
+    expect(res.status).toBe(200);
+    return res.body as Record<string, any>;
+  }
+
+  test('a plain lumbar MRI (72148, no reason) signed for every demo patient gives all three decisions', async () => {
+    const decisions = new Set<string>();
+    for (const p of demo.patients) {
+      decisions.add(String(determinations(await signPlain(p.id))[0]?.decision));
+    }
+    expect([...decisions].sort()).toEqual(['documentation-needed', 'does-not-meet-criteria', 'meets-criteria']);
+  });
+
+  test.each([
+    ['demo-note-saddle', 'meets-criteria', 'rf.saddle-anesthesia'],
+    ['demo-note-pt', 'meets-criteria', 'fact.conservative-care-4wk'],
+    ['demo-note-unchanged', 'does-not-meet-criteria', 'fact.new-or-worsening-symptoms'],
+  ])('%s signed plainly: %s, decided by a note about %s', async (patientId, decision, fact) => {
+    const det = determinations(await signPlain(patientId))[0] as { decision: string; evidence: { fact: string; reference: string }[] };
+    expect(det.decision).toBe(decision);
+    expect(det.evidence.some((e) => e.fact === fact && e.reference.startsWith('DocumentReference/'))).toBe(true);
+  });
+
+  test('after a thorough review of systems, the questionnaire of what is missing holds one question: conservative care', async () => {
+    const body = await signPlain('demo-note-ros');
+    expect(determinations(body)[0]?.missing).toEqual(['fact.conservative-care-4wk']);
+    const link = (body.cards[0].links as { label: string; url: string }[]).find((l) => /still needed/.test(l.label));
+    const q = (await request(demo.app).get(new URL(link?.url ?? '').pathname).set('accept', 'application/fhir+json')).body as { item: { item: { linkId: string }[] }[] };
+    expect(q.item.flatMap((g) => g.item.map((i) => i.linkId))).toEqual(['fact.conservative-care-4wk']);
+  });
+
+  test('the page reads each note as the service does: its mentions with what the reader made of them', async () => {
+    const res = await request(demo.app).get('/demo/api/patients/demo-note-ros/notes');
+    const marks = (res.body.notes[0].mentions as { set: string; mark: string }[]).map((m) => `${m.set}:${m.mark}`);
+    expect(marks).toEqual(expect.arrayContaining(['rf.saddle-anesthesia:absent', 'rf.anal-sphincter-laxity:absent', 'fact.back-symptoms:affirmed']));
   });
 });
 

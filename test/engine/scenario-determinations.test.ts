@@ -23,7 +23,7 @@ describe('the pure core decides every public scenario as its clinicians expect',
     expect(inScope).toHaveLength(1);
     const index = new RecordIndex(record);
     const det = determine(loaded, record, index, inScope[0]!, orders, now.getTime());
-    const view = { decision: det.outcome.decision, satisfied: det.satisfied, missing: det.outcome.missing };
+    const view = { decision: det.outcome.decision, satisfied: det.satisfied, missing: det.outcome.missing, evidence: det.evidence };
     expect(problemsWith(scenario, view)).toEqual([]);
   });
 });

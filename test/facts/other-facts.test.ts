@@ -265,7 +265,7 @@ describe('a policy whose facts read each other in a circle', () => {
     };
     const record = recordOf(patient(), []);
     const o = order();
-    const run = (): unknown => extractFacts({ policy: circular, valueSets: loaded.valueSets, index: new RecordIndex(record), order: o, draftOrders: [o], now: Date.now() });
+    const run = (): unknown => extractFacts({ policy: circular, valueSets: loaded.valueSets, lexicon: loaded.lexicon, index: new RecordIndex(record), order: o, draftOrders: [o], now: Date.now() });
     expect(run).toThrow(FactDefinitionError);
     const message = ((): string => {
       try {

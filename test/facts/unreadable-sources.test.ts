@@ -52,7 +52,7 @@ describe('the clinical notes are an added source (SPEC §8.1: an unread note mak
   });
 
   test.each(loadScenarios(now).filter((s) => s.expect.cards !== 0).map((s) => [`${s.id}: ${s.title}`, s] as const))(
-    'a failed notes query leaves every fact, its evidence and its unread sources as they were: %s',
+    'a failed notes query makes no fact unknown; only denials in notes, which need the notes read whole, are set aside: %s',
     (_name, scenario) => {
       const orders = draftServiceRequests(scenario.draftOrders.map((resource) => ({ resource })));
       const decideWith = (failure?: 'server-error'): ReturnType<typeof determine> => {
@@ -61,8 +61,16 @@ describe('the clinical notes are an added source (SPEC §8.1: an unread note mak
       };
       const read = decideWith();
       const failed = decideWith('server-error');
-      expect([...failed.facts.values()]).toEqual([...read.facts.values()]);
-      expect(failed.outcome.decision).toBe(read.outcome.decision);
+      for (const [id, f] of read.facts) {
+        const after = failed.facts.get(id);
+        if (f.negating.length > 0) {
+          // SPEC §8.4: an ask fact is false on a note's denial only when the notes were read whole; else it stays open.
+          expect([id, after?.value]).toEqual([id, 'unknown']);
+        } else {
+          expect([id, after?.value, after?.evidence]).toEqual([id, f.value, f.evidence]);
+        }
+        expect(after?.unreadable).toEqual(f.unreadable);
+      }
       expect(failed.unchecked).toEqual([{ type: 'DocumentReference', failure: 'server-error' }]);
     },
   );

@@ -85,6 +85,25 @@ describe('the logs of every scenario, in both modes, carry no patient data and n
       expect(logText).not.toContain(jwt.split('.')[2] ?? jwt);
     }
   });
+  test('no note text appears: not one line of any note, and not one phrase the notes were searched for', () => {
+    const texts = scenarios.flatMap((s) =>
+      s.resources.flatMap((r) => {
+        const data = [
+          ...((r as { content?: { attachment?: { data?: string } }[] }).content ?? []).map((c) => c.attachment?.data),
+          (r as { data?: string }).data,
+        ].filter((d): d is string => typeof d === 'string');
+        return [...data.map((d) => Buffer.from(d, 'base64').toString('utf8')), ...(typeof (r as unknown as { conclusion?: unknown }).conclusion === 'string' ? [(r as unknown as { conclusion: string }).conclusion] : [])];
+      }),
+    );
+    expect(texts.length).toBeGreaterThan(20);
+    const lines = texts.flatMap((t) => t.split('\n')).map((l) => l.trim()).filter((l) => l.length >= 16);
+    expect(lines.filter((l) => logText.includes(l))).toEqual([]);
+    expect(logText).not.toMatch(/saddle|numbness|physical therapy|malignancy/i);
+  });
+  test('the hook line counts the notes it read, by number only', () => {
+    const lines = logText.split('\n').filter((l) => l.includes('"hook answered"')).map((l) => JSON.parse(l) as { notesRead?: unknown });
+    expect(lines.some((l) => typeof l.notesRead === 'number' && l.notesRead > 0)).toBe(true);
+  });
   test('each hook line says hook, hookInstance, decision, duration and FHIR query count', () => {
     const line = JSON.parse(logText.split('\n').find((l) => l.includes('"hook answered"')) ?? '{}') as Record<string, unknown>;
     expect(Object.keys(line)).toEqual(expect.arrayContaining(['hook', 'hookInstance', 'service', 'decisions', 'durationMs', 'fhirRequests']));

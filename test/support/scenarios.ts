@@ -22,6 +22,8 @@ export interface Scenario {
     readonly determination?: false;
     /** What the order's coverage-information must say: covered, the reason code, the Coverage referenced. */
     readonly coverage?: { readonly covered?: string; readonly reason?: string; readonly reference?: string };
+    /** Evidence from notes the determination must carry (SPEC §8.4): the quote is the span's text. */
+    readonly evidence?: readonly { readonly fact: string; readonly reference?: string; readonly assertion?: string; readonly quote?: string }[];
   };
 }
 
@@ -67,9 +69,32 @@ export function resolvePlaceholders<T>(value: T, reference: Date): T {
     return value.map((v: unknown) => resolvePlaceholders(v, reference)) as T;
   }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePlaceholders(v, reference)])) as T;
+    const { plainText, ...rest } = value as Record<string, unknown>;
+    const resolved = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, resolvePlaceholders(v, reference)]));
+    if (typeof plainText === 'string') {
+      // Notes are written plainly in scenarios; an EHR sends them as base64 `data` (scenario README).
+      resolved.data = Buffer.from(resolveInlineDates(plainText, reference), 'utf8').toString('base64');
+    }
+    return resolved as T;
   }
   return value;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Inline date placeholders in note text (scenario README): `${us:today-40d}` → 10/21/2026, `${month:today-2m}` →
+ * September, `${long:today-40d}` → October 21, 2026.
+ */
+export function resolveInlineDates(text: string, reference: Date): string {
+  return text.replace(/\$\{(us|month|long):(today(?:[+-]\d+[dwmy])?)\}/g, (_m, format: string, expression: string) => {
+    const [y, mo, d] = resolvePlaceholders(`\${${expression}}`, reference).split('-').map(Number);
+    const month = MONTHS[(mo ?? 1) - 1] ?? '';
+    if (format === 'us') {
+      return `${String(mo).padStart(2, '0')}/${String(d).padStart(2, '0')}/${y}`;
+    }
+    return format === 'month' ? month : `${month} ${d}, ${y}`;
+  });
 }
 
 /** Every scenario of a folder (the public ones by default), dates resolved against `reference`. */

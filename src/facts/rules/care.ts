@@ -4,7 +4,8 @@ import type { SourceType } from '../../fhir/patient-record.js';
 import type { CareDefinition } from '../../policy/policy-types.js';
 import { DAY_MS, compareDates, isoDay, parseFhirDate, type FhirDate } from '../fhir-dates.js';
 import { referenceOf, statusOf } from '../record-index.js';
-import { closedWorld, displayOf, type Evidence, type RuleContext, type RuleOf, type RuleResult } from './rule-result.js';
+import { noteCareRecords } from './notes.js';
+import { closedWorld, displayOf, type Evidence, type NoteCitation, type RuleContext, type RuleOf, type RuleResult } from './rule-result.js';
 import { afterLatest } from './studies.js';
 
 /** A conservative-care record with its start and end (SPEC §4.1). */
@@ -14,6 +15,8 @@ export interface CareRecord {
   readonly code?: string;
   readonly start: FhirDate;
   readonly end: number;
+  /** A record read in a note (SPEC §8.6): the modality phrase and its sentence. */
+  readonly note?: NoteCitation;
 }
 
 
@@ -129,11 +132,16 @@ export function careRecords(def: CareDefinition, ctx: RuleContext): CareRecord[]
       end,
     });
   }
+  if (def.fromNotes) {
+    for (const r of noteCareRecords(ctx)) {
+      records.push({ reference: r.evidence.reference, what: r.evidence.what, start: r.start, end: r.end, ...(r.evidence.note ? { note: r.evidence.note } : {}) });
+    }
+  }
   return records;
 }
 
 export function careEvidence(r: CareRecord): Evidence {
-  return { reference: r.reference, what: r.what, ...(r.code ? { code: r.code } : {}), date: isoDay(r.start.start) };
+  return { reference: r.reference, what: r.what, ...(r.code ? { code: r.code } : {}), date: r.note?.date ?? isoDay(r.start.start), ...(r.note ? { note: r.note } : {}) };
 }
 
 /**

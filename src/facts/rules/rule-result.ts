@@ -9,6 +9,7 @@ import type { SourceType } from '../../fhir/patient-record.js';
 import type { EvidenceRule, Policy } from '../../policy/policy-types.js';
 import { DAY_MS, isoDay, onOrAfter, parseFhirDate, type FhirDate } from '../fhir-dates.js';
 import { referenceOf, type Dated, type RecordIndex } from '../record-index.js';
+import type { Lexicon } from '../../notes/index.js';
 import type { ValueSets } from '../value-sets.js';
 
 /** One piece of evidence: a FHIR reference and what the card says about it. */
@@ -22,6 +23,21 @@ export interface Evidence {
   readonly date?: string;
   /** A measured value ("38.9 Cel"). */
   readonly value?: string;
+  /** When the evidence is a sentence in a note or report (SPEC §8.4): where, and how it was asserted. */
+  readonly note?: NoteCitation;
+}
+
+/** A mention in a note, cited: the matched phrase's place in the stored text and the sentence around it. */
+export interface NoteCitation {
+  readonly assertion: 'affirmed' | 'negated';
+  /** SPEC §8.4: offsets (UTF-16, end exclusive) into that part's text as stored; the slice is the matched phrase. */
+  readonly span: { readonly in: string; readonly start: number; readonly end: number };
+  /** The sentence around the mention, at most 200 characters, '…' where cut. */
+  readonly quote: string;
+  /** The note's type or title ("Progress note"). */
+  readonly label: string;
+  /** The note's date (YYYY-MM-DD), when it has one. */
+  readonly date?: string;
 }
 
 /** What a rule found: its three-valued result, the records behind it, and the sources it could not read. */
@@ -31,6 +47,11 @@ export interface RuleResult {
   readonly unreadable: readonly SourceType[];
   /** A measured quantity the card should show even when the rule is not met (the conservative-care span). */
   readonly detail?: string;
+  /**
+   * Mentions that deny the finding, when nothing affirms it and the notes were read whole (SPEC §8.4): an ask
+   * fact is false on them; a closed-world fact ignores them.
+   */
+  readonly negating?: readonly Evidence[];
 }
 
 /** What facts are computed from: the policy, the patient's indexed record, the order and "now". */
@@ -42,6 +63,8 @@ export interface FactInput {
   readonly draftOrders: readonly ServiceRequest[];
   /** "Now" in epoch ms: the order's authoredOn, else the time of the request (SPEC §1). */
   readonly now: number;
+  /** The notes lexicon: phrases, triggers, sections and care patterns (SPEC §8). */
+  readonly lexicon: Lexicon;
 }
 
 /** What a rule may read. Facts are looked up through `fact` so that answers apply (SPEC §2). */
@@ -61,7 +84,7 @@ export function dedupe(evidence: readonly Evidence[]): readonly Evidence[] {
   }
   const seen = new Set<string>();
   return evidence.filter((e) => {
-    const key = `${e.reference}|${e.what}`;
+    const key = e.note ? `${e.reference}|${e.note.span.in}|${e.note.span.start}` : `${e.reference}|${e.what}`;
     if (seen.has(key)) {
       return false;
     }
@@ -106,6 +129,13 @@ export function combine(results: readonly RuleResult[], op: (v: Truth[]) => Trut
   const result: { -readonly [K in keyof RuleResult]: RuleResult[K] } = { value, evidence: dedupe(evidence), unreadable };
   if (detail !== undefined) {
     result.detail = detail;
+  }
+  if (value !== 'true') {
+    // Denials only matter while nothing affirms: then every child's denials are the fact's.
+    const negating = results.flatMap((r) => r.negating ?? NOTHING);
+    if (negating.length > 0) {
+      result.negating = dedupe(negating);
+    }
   }
   return result;
 }
