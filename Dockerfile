@@ -28,6 +28,8 @@ COPY policy ./policy
 COPY hooks ./hooks
 COPY cards ./cards
 COPY demo ./demo
+# The reviewers' page (/review); its libraries (Chart.js, marked, DOMPurify) are production dependencies above.
+COPY review ./review
 # For the lead (issue #13): if the store's migrations live outside src/ (e.g. SQL files in ./migrations, read at
 # start by the migration tool), copy them here: COPY migrations ./migrations
 # Without DATABASE_URL the store is an embedded PGlite under NECESSITY_DATA_DIR (default ./data): give the node

@@ -12,6 +12,7 @@ export const ERROR_CATALOG = {
   REVIEWER_UNAUTHORIZED: { status: 401, issue: 'login', text: 'The audit API needs a reviewer token' },
   INVALID_QUERY: { status: 400, issue: 'invalid', text: 'A query parameter is not valid' },
   ASSERTION_NOT_FOUND: { status: 404, issue: 'not-found', text: 'No recorded determination carries that id' },
+  DETERMINATION_NOT_FOUND: { status: 404, issue: 'not-found', text: 'No recorded determination has that id' },
   STORE_UNAVAILABLE: { status: 503, issue: 'transient', text: 'The record store cannot be reached; try again shortly' },
   UNKNOWN_SERVICE: { status: 404, issue: 'not-found', text: 'No CDS service has that id' },
   NOT_FOUND: { status: 404, issue: 'not-found', text: 'Nothing is served at this path' },

@@ -18,7 +18,7 @@ export function reviewerAuth(tokenHashes: readonly Buffer[], logger: Logger): ex
   return (req, _res, next) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     const token = match?.[1];
-    const route = req.baseUrl + (req.path === '/' ? '' : req.path.replace(/\/assertions\/.*/, '/assertions/:id'));
+    const route = req.baseUrl + (req.path === '/' ? '' : req.path.replace(/\/(assertions|determinations)\/.+/, '/$1/:id'));
     if (token === undefined) {
       logger.warn({ event: 'unauthorized', reason: 'reviewer-token-missing', route }, 'audit API refused: no reviewer token');
       throw new ServiceError('REVIEWER_UNAUTHORIZED');

@@ -3,6 +3,8 @@ import type { ReviewerConfig } from '../config.js';
 import { ServiceError } from '../http/errors.js';
 import { reviewerAuth } from '../http/reviewer-auth.js';
 import type { Logger } from '../logger.js';
+import { addDashboardRoutes } from './dashboard-routes.js';
+import type { ReviewVocabulary } from './vocabulary.js';
 import {
   DECISIONS,
   InvalidCursorError,
@@ -20,6 +22,10 @@ export interface AuditDeps {
   readonly store: RecordStore;
   readonly reviewer: ReviewerConfig;
   readonly logger: Logger;
+  /** The policy's and the cards' words for ids, for the dashboard (reviewVocabulary(loaded.policy, templates.overrideReasons)). */
+  readonly vocabulary: ReviewVocabulary;
+  /** The clock of the dashboard's default period (tests fix it). */
+  readonly clock?: () => number;
 }
 
 /** Page size when the reviewer does not ask for one. */
@@ -34,8 +40,10 @@ const LIST_PARAMETERS = new Set(['since', 'until', 'decision', 'patient', 'limit
 /**
  * The reviewers' audit API (issue #13 §3; CRD found-37, found-38): what was decided, on which evidence,
  * under which policy version, for a coverage-assertion-id or satisfied-pa-id a claim or a dispute cites.
- * Outside the CDS Hooks surface, behind its own bearer tokens. Mount it at /audit:
- *   app.use('/audit', auditRouter({ store, reviewer: config.reviewer, logger }))
+ * Outside the CDS Hooks surface, behind its own bearer tokens. Also the dashboard's endpoints (issue #14,
+ * dashboard-routes.ts: /audit/summary/*, /audit/determinations). Mount it at /audit, and the page at /review:
+ *   app.use('/audit', auditRouter({ store, reviewer: config.reviewer, logger, vocabulary: reviewVocabulary(loaded.policy, templates.overrideReasons) }))
+ *   app.use('/review', reviewPage())
  * Errors go to the app's one error handler (OperationOutcome bodies).
  * @param deps - the record store, the reviewer configuration and the logger
  */
@@ -62,6 +70,8 @@ export function auditRouter(deps: AuditDeps): express.Router {
     const page = await fromStore(() => deps.store.listInvocations(query));
     res.json({ items: page.items.map(presentSummary), ...(page.next !== undefined ? { next: page.next } : {}) });
   });
+
+  addDashboardRoutes(router, { store: deps.store, vocabulary: deps.vocabulary, ...(deps.clock !== undefined ? { clock: deps.clock } : {}) });
 
   router.use(() => {
     throw new ServiceError('NOT_FOUND');

@@ -160,8 +160,156 @@ export interface FlushResult {
   readonly remaining: number;
 }
 
+/**
+ * The period and filter of every question of the reviewers' dashboard (issue #14): determinations whose call
+ * was received in [since, until), optionally only orders with one code.
+ */
+export interface DashboardFilter {
+  /** Epoch ms, inclusive. */
+  readonly since: number;
+  /** Epoch ms, exclusive. */
+  readonly until: number;
+  /** An order code as recorded ("http://www.ama-assn.org/go/cpt|72148"). */
+  readonly orderCode?: string;
+}
+
+/** Determinations of one UTC day with one decision. */
+export interface DecisionDayCount {
+  /** The UTC day, YYYY-MM-DD. */
+  readonly day: string;
+  readonly decision: Decision;
+  readonly determinations: number;
+}
+
+/** Determinations of one order code (null when none was recorded) with one decision. */
+export interface OrderCodeCount {
+  readonly orderCode: string | null;
+  readonly decision: Decision;
+  readonly determinations: number;
+}
+
+/**
+ * Determinations with one decision whose recorded evidence came from exactly this set of sources (in
+ * EVIDENCE_SOURCES order; empty when no evidence was recorded).
+ */
+export interface FactSourceCount {
+  readonly decision: Decision;
+  readonly sources: readonly EvidenceSource[];
+  readonly determinations: number;
+}
+
+/** How many documentation-needed determinations asked for each fact. */
+export interface MissingFacts {
+  /** Documentation-needed determinations in the period. */
+  readonly documentationNeeded: number;
+  /** The most asked-for facts first (ties by fact id). */
+  readonly facts: readonly { readonly fact: string; readonly determinations: number }[];
+}
+
+/** Feedback on the cards of the determinations with one decision. */
+export interface FeedbackCount {
+  readonly decision: Decision;
+  readonly determinations: number;
+  /** Determinations whose card received an 'accepted' feedback item. */
+  readonly accepted: number;
+  /** Determinations whose card received an 'overridden' feedback item. */
+  readonly overridden: number;
+}
+
+/** Overrides of the cards of one decision, with one reason (null code: none given). */
+export interface OverrideReasonCount {
+  readonly decision: Decision;
+  readonly code: string | null;
+  readonly system: string | null;
+  readonly overrides: number;
+}
+
+/** For one criterion or fact id, satisfied or missing: the determinations that had it, and how many were overridden. */
+export interface CriterionOverrideCount {
+  readonly kind: 'satisfied' | 'missing';
+  readonly id: string;
+  readonly determinations: number;
+  readonly overridden: number;
+}
+
+/** Calls of the period whose FHIR reads failed, by resource type and kind of failure. */
+export interface FhirFailures {
+  readonly invocations: number;
+  /** Calls with at least one unreadable source. */
+  readonly withFailure: number;
+  readonly failures: readonly { readonly resourceType: string; readonly failure: string; readonly invocations: number }[];
+}
+
+/** Hook durations of one UTC day. */
+export interface DurationDay {
+  readonly day: string;
+  readonly invocations: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+}
+
+/** Notes that could not be read, for one reason, summed over the determinations of the period. */
+export interface NotesUnreadCount {
+  readonly reason: string;
+  readonly notes: number;
+  readonly determinations: number;
+}
+
+/** A line of the recent determinations table. */
+export interface DeterminationLine {
+  /** `<invocation id>.<position>`: opens the determination (getDetermination). */
+  readonly id: string;
+  readonly receivedAt: number;
+  readonly patientId: string;
+  readonly order: string;
+  readonly orderCode?: string;
+  readonly decision: Decision;
+  readonly mainReason?: string;
+  readonly coverageAssertionId?: string;
+  /** The feedback outcomes the card received, sorted ('accepted', 'overridden'). */
+  readonly feedback: readonly FeedbackRecord['outcome'][];
+}
+
+export interface DeterminationQuery extends DashboardFilter {
+  readonly decision?: Decision;
+  /** 1 to MAX_EXPORT_PAGE_SIZE (the API allows up to MAX_PAGE_SIZE; exports read larger pages). */
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** The page size an export (CSV of a whole period) reads at a time. */
+export const MAX_EXPORT_PAGE_SIZE = 1_000;
+
+export interface DeterminationPage {
+  /** Newest first, by (receivedAt, invocation id, position). */
+  readonly items: readonly DeterminationLine[];
+  readonly next?: string;
+}
+
+/**
+ * The reviewers' dashboard (issue #14): each question one aggregation in SQL over indexed columns, never a
+ * walk over every record in memory.
+ */
+export interface DashboardQueries {
+  decisionsPerDay(filter: DashboardFilter): Promise<readonly DecisionDayCount[]>;
+  /** Ignores filter.orderCode: the codes of the period, so a reviewer can choose one. */
+  orderCodes(filter: DashboardFilter): Promise<readonly OrderCodeCount[]>;
+  factSources(filter: DashboardFilter): Promise<readonly FactSourceCount[]>;
+  missingFacts(filter: DashboardFilter, limit: number): Promise<MissingFacts>;
+  feedbackByDecision(filter: DashboardFilter): Promise<readonly FeedbackCount[]>;
+  overrideReasons(filter: DashboardFilter): Promise<readonly OverrideReasonCount[]>;
+  overridesByCriterion(filter: DashboardFilter): Promise<readonly CriterionOverrideCount[]>;
+  fhirFailures(filter: DashboardFilter): Promise<FhirFailures>;
+  hookDurations(filter: DashboardFilter): Promise<readonly DurationDay[]>;
+  notesUnread(filter: DashboardFilter): Promise<readonly NotesUnreadCount[]>;
+  /** A page of determinations, newest first, by keyset: no skips or repeats between pages. */
+  listDeterminations(query: DeterminationQuery): Promise<DeterminationPage>;
+  /** One determination by its line id, with its call (response included) and the feedback on its card. */
+  getDetermination(id: string): Promise<AssertionRecord | undefined>;
+}
+
 /** The durable record. */
-export interface RecordStore {
+export interface RecordStore extends DashboardQueries {
   /** Which engine is behind the port (for /readyz and logs, never for branching in callers). */
   readonly engine: 'postgres' | 'pglite';
   /**

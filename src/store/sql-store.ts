@@ -10,6 +10,19 @@ import {
   StoreUnavailableError,
   type AssertionRecord,
   type CleanupResult,
+  type CriterionOverrideCount,
+  type DashboardFilter,
+  type DecisionDayCount,
+  type DeterminationPage,
+  type DeterminationQuery,
+  type DurationDay,
+  type FactSourceCount,
+  type FeedbackCount,
+  type FhirFailures,
+  type MissingFacts,
+  type NotesUnreadCount,
+  type OrderCodeCount,
+  type OverrideReasonCount,
   type DeterminationRecord,
   type EvidenceRecord,
   type EvidenceSource,
@@ -26,6 +39,7 @@ import {
 } from './record-store.js';
 import type { Database, DeterminationTable, FeedbackTable, InvocationTable } from './schema.js';
 import { WriteQueue, sqlState } from './write-queue.js';
+import * as dashboard from './dashboard-sql.js';
 
 export interface SqlStoreOptions {
   readonly engine: RecordStore['engine'];
@@ -329,28 +343,84 @@ export class SqlRecordStore implements RecordStore {
         .where((eb) => eb.or([eb('coverage_assertion_id', '=', id), eb('satisfied_pa_id', '=', id)]))
         .limit(1)
         .executeTakeFirst();
-      if (!match) {
-        return undefined;
-      }
-      const [call, rows] = await Promise.all([
-        this.db.selectFrom('invocation').selectAll().where('id', '=', match.invocation_id).executeTakeFirst(),
-        this.db.selectFrom('determination').selectAll().where('invocation_id', '=', match.invocation_id).orderBy('position').execute(),
-      ]);
-      const row = rows.find((r) => r.position === match.position);
-      if (!call || !row) {
-        return undefined;
-      }
-      const feedback =
-        row.card_uuid !== null
-          ? await this.db.selectFrom('feedback').selectAll().where('card_uuid', '=', row.card_uuid).orderBy('received_at').orderBy('outcome').execute()
-          : [];
-      const determinations = rows.map(determinationOf);
-      return {
-        invocation: { ...summaryOf(call, determinations), response: call.response as object },
-        determination: determinationOf(row),
-        feedback: feedback.map(feedbackOf),
-      };
+      return match ? this.assertionAt(match.invocation_id, match.position) : undefined;
     });
+  }
+
+  /** The determination at a position of a call, with the call (response included) and its card's feedback. */
+  private async assertionAt(invocationId: string, position: number): Promise<AssertionRecord | undefined> {
+    const [call, rows] = await Promise.all([
+      this.db.selectFrom('invocation').selectAll().where('id', '=', invocationId).executeTakeFirst(),
+      this.db.selectFrom('determination').selectAll().where('invocation_id', '=', invocationId).orderBy('position').execute(),
+    ]);
+    const row = rows.find((r) => r.position === position);
+    if (!call || !row) {
+      return undefined;
+    }
+    const feedback =
+      row.card_uuid !== null
+        ? await this.db.selectFrom('feedback').selectAll().where('card_uuid', '=', row.card_uuid).orderBy('received_at').orderBy('outcome').execute()
+        : [];
+    const determinations = rows.map(determinationOf);
+    return {
+      invocation: { ...summaryOf(call, determinations), response: call.response as object },
+      determination: determinationOf(row),
+      feedback: feedback.map(feedbackOf),
+    };
+  }
+
+  // The reviewers' dashboard (issue #14): one statement each, in dashboard-sql.ts.
+
+  decisionsPerDay(filter: DashboardFilter): Promise<readonly DecisionDayCount[]> {
+    return this.run(() => dashboard.decisionsPerDay(this.db, filter));
+  }
+
+  orderCodes(filter: DashboardFilter): Promise<readonly OrderCodeCount[]> {
+    return this.run(() => dashboard.orderCodes(this.db, filter));
+  }
+
+  factSources(filter: DashboardFilter): Promise<readonly FactSourceCount[]> {
+    return this.run(() => dashboard.factSources(this.db, filter));
+  }
+
+  missingFacts(filter: DashboardFilter, limit: number): Promise<MissingFacts> {
+    return this.run(() => dashboard.missingFacts(this.db, filter, limit));
+  }
+
+  feedbackByDecision(filter: DashboardFilter): Promise<readonly FeedbackCount[]> {
+    return this.run(() => dashboard.feedbackByDecision(this.db, filter));
+  }
+
+  overrideReasons(filter: DashboardFilter): Promise<readonly OverrideReasonCount[]> {
+    return this.run(() => dashboard.overrideReasons(this.db, filter));
+  }
+
+  overridesByCriterion(filter: DashboardFilter): Promise<readonly CriterionOverrideCount[]> {
+    return this.run(() => dashboard.overridesByCriterion(this.db, filter));
+  }
+
+  fhirFailures(filter: DashboardFilter): Promise<FhirFailures> {
+    return this.run(() => dashboard.fhirFailures(this.db, filter));
+  }
+
+  hookDurations(filter: DashboardFilter): Promise<readonly DurationDay[]> {
+    return this.run(() => dashboard.hookDurations(this.db, filter));
+  }
+
+  notesUnread(filter: DashboardFilter): Promise<readonly NotesUnreadCount[]> {
+    return this.run(() => dashboard.notesUnread(this.db, filter));
+  }
+
+  listDeterminations(query: DeterminationQuery): Promise<DeterminationPage> {
+    return this.run(() => dashboard.listDeterminations(this.db, query));
+  }
+
+  async getDetermination(id: string): Promise<AssertionRecord | undefined> {
+    const line = dashboard.parseLineId(id);
+    if (line === undefined) {
+      return undefined;
+    }
+    return this.run(() => this.assertionAt(line.invocationId, line.position));
   }
 
   async listInvocations(query: InvocationQuery): Promise<InvocationPage> {
@@ -488,6 +558,11 @@ export class SqlRecordStore implements RecordStore {
         .where(sql<boolean>`(issuer, jti) in (select issuer, jti from jti_seen where expires_at < ${nowDate} limit ${batch})`)
         .executeTakeFirst(),
     );
+    if (this.engine === 'pglite') {
+      // Embedded PostgreSQL runs no autovacuum: without it the dashboard's covering indexes (migration 0002) could
+      // not answer from the index alone, and statistics would go stale. PostgreSQL's own autovacuum does this there.
+      await this.run(() => sql`vacuum (analyze) invocation, determination, feedback`.execute(this.db));
+    }
     return { invocations, feedback, questionnaires, jtis };
   }
 

@@ -9,6 +9,7 @@ import type { InvocationRecord, RecordStore } from '../../src/store/record-store
 import { startEhrIdentity, type EhrIdentity } from '../support/ehr-identity.js';
 import { assertionIdOf, signing } from '../support/records.js';
 import { ENGINES, TestDatabase } from '../support/store-engines.js';
+import { projectVocabulary } from '../support/vocabulary.js';
 
 const REVIEWER = randomBytes(24).toString('base64url');
 const OTHER_REVIEWER = randomBytes(24).toString('base64url');
@@ -22,7 +23,7 @@ function auditApp(store: RecordStore, tokens: string, lines: { level: string; fi
   };
   const config = loadConfig({ CDS_REVIEWER_TOKENS: tokens });
   const app = express();
-  app.use('/audit', auditRouter({ store, reviewer: config.reviewer, logger }));
+  app.use('/audit', auditRouter({ store, reviewer: config.reviewer, logger, vocabulary: projectVocabulary() }));
   app.use(errorHandler(logger));
   return app;
 }

@@ -9,6 +9,7 @@ import { StoreUnavailableError, type InvocationRecord, type RecordStore } from '
 import { assertionIdOf, signing } from '../support/records.js';
 import { POSTGRES_URL, TestDatabase } from '../support/store-engines.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { projectVocabulary } from '../support/vocabulary.js';
 
 /**
  * Issue #13 §4 against the real PostgreSQL, reached through a TCP proxy the test cuts and restores. (The
@@ -146,13 +147,17 @@ describe('when PostgreSQL cannot be reached', () => {
     const store = await throughProxy();
     const token = 'r'.repeat(40);
     const app = express();
-    app.use('/audit', auditRouter({ store, reviewer: loadConfig({ CDS_REVIEWER_TOKENS: token }).reviewer, logger }));
+    app.use('/audit', auditRouter({ store, reviewer: loadConfig({ CDS_REVIEWER_TOKENS: token }).reviewer, logger, vocabulary: projectVocabulary() }));
     app.use(errorHandler(logger));
     try {
       await proxy.stop();
       const res = await request(app).get('/audit/invocations').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(503);
       expect(res.body.issue[0].details.coding[0].code).toBe('STORE_UNAVAILABLE');
+      // The dashboard's figures too: a 503 that says so, never empty charts that look like a quiet month.
+      const figures = await request(app).get('/audit/summary/decisions-per-day').set('Authorization', `Bearer ${token}`);
+      expect(figures.status).toBe(503);
+      expect(figures.body.issue[0].details.coding[0].code).toBe('STORE_UNAVAILABLE');
     } finally {
       await store.close();
     }

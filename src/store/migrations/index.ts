@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-record.js';
+import * as m0002 from './0002-dashboard.js';
 
 /**
  * The versioned migrations, in order. Listed here rather than read from the folder at run time, so the
@@ -7,6 +8,7 @@ import * as m0001 from './0001-record.js';
  */
 const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-record': m0001,
+  '0002-dashboard': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {
