@@ -30,10 +30,11 @@ COPY cards ./cards
 COPY demo ./demo
 # The reviewers' page (/review); its libraries (Chart.js, marked, DOMPurify) are production dependencies above.
 COPY review ./review
-# For the lead (issue #13): if the store's migrations live outside src/ (e.g. SQL files in ./migrations, read at
-# start by the migration tool), copy them here: COPY migrations ./migrations
-# Without DATABASE_URL the store is an embedded PGlite under NECESSITY_DATA_DIR (default ./data): give the node
-# user a directory it may write, and mount a volume there (docker run -v necessity-data:/app/data) to keep it.
+# The record store needs nothing more at run time: its migrations are TypeScript compiled into dist/ (listed in
+# src/store/migrations/index.ts), and the embedded PGlite's WebAssembly ships in its npm package (a production
+# dependency). Without DATABASE_URL the store is that PGlite under NECESSITY_DATA_DIR (default ./data): give the
+# node user a directory it may write, and mount a volume there (docker run -v necessity-data:/app/data) to keep it.
+# Replicas share a PostgreSQL (DATABASE_URL) instead.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080

@@ -7,4 +7,6 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  // Closes and drops the record store each test file's apps shared (test/support/test-store.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
 };

@@ -10,7 +10,6 @@ import { loadPlans } from '../src/crd/plans.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../src/cds/discovery.js';
 import { requestValidators } from '../src/cds/hook-request.js';
 import { createOrderHook } from '../src/cds/order-hook.js';
-import { QuestionnaireStore } from '../src/cds/questionnaire.js';
 import { loadConfig } from '../src/config.js';
 import { fhirKitReader } from '../src/fhir/fhir-reader.js';
 import { hookLogFields, installMiddleware } from '../src/http/app.js';
@@ -32,7 +31,7 @@ const hook = createOrderHook({
   prefetch,
   gather: { readerFactory: fhirKitReader, deadlineMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages },
   mirrorSystemActions: config.mirrorSystemActions,
-  questionnaires: new QuestionnaireStore(),
+  questionnaires: { served: () => Promise.resolve(new Set<string>()) },
   plans: loadPlans(config.plansFile),
   crdOptions: loadConfigurationOptions(),
   coverageCards: loadCoverageCardTemplates(),

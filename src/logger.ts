@@ -47,6 +47,9 @@ export interface LogFields {
   readonly reviewer?: string;
   /** Migrations applied at start (their versioned names). */
   readonly migrations?: readonly string[];
+  /** What became of a hook call's record (durable, queued, dropped) and how long the call waited for it. */
+  readonly record?: string;
+  readonly recordMs?: number;
 }
 
 export interface Logger {

@@ -3,18 +3,40 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createService } from './service.js';
+import { createStore } from './store/create-store.js';
+import type { RecordStore } from './store/record-store.js';
+import { scheduleRetention } from './store/retention.js';
+
+/** A listening service and what its shutdown must finish: the record store and its retention timer. */
+export interface RunningService {
+  readonly server: Server;
+  readonly store: RecordStore;
+  /** Stops the retention cleanup and waits for a run in progress. */
+  readonly stopRetention: () => Promise<void>;
+}
 
 /**
- * Builds the service from its data and configuration, and listens.
+ * Opens the record store (PostgreSQL at DATABASE_URL, else the embedded PGlite under NECESSITY_DATA_DIR; a
+ * PostgreSQL that cannot be reached yet opens degraded, see createStore), builds the service from its data
+ * and configuration, starts the retention cleanup, and listens.
  * @param config - the configuration
  * @param logger - the logger
+ * @param options - a store already opened (tests), else one is opened from config.store
  */
-export async function startService(config: Config, logger: Logger): Promise<Server> {
-  const app = createService(config, logger);
-  return new Promise((resolve, reject) => {
-    const server = app.listen(config.port, config.host, () => resolve(server));
-    server.once('error', reject);
-  });
+export async function startService(config: Config, logger: Logger, options: { readonly store?: RecordStore } = {}): Promise<RunningService> {
+  const store = options.store ?? (await createStore(config.store, logger));
+  let server: Server;
+  try {
+    const app = createService(config, logger, store);
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await store.close(1_000).catch(() => undefined);
+    throw error;
+  }
+  return { server, store, stopRetention: scheduleRetention(store, config.store.retentionDays, logger) };
 }
 
 /**
@@ -42,15 +64,53 @@ export function drain(server: Server, graceMs = 10_000): Promise<void> {
   });
 }
 
-/** Drains and exits on SIGTERM or SIGINT. */
-export function drainOnSignal(server: Server, logger: Logger): void {
+/** How long shutdown waits for the record queue to reach the database (deploy/: the grace period allows 15 s). */
+export const FLUSH_MS = 15_000;
+
+/**
+ * The graceful shutdown (issue #13 §4): stop accepting, let in-flight requests finish (≤ graceMs: their records
+ * join the queue), stop the retention cleanup, write the queue out (≤ flushMs), close the store. Resolves how
+ * many records could not be written (the store logs them as lost).
+ * @param running - the service
+ * @param options - graceMs for the drain, flushMs for the queue
+ */
+export async function shutdown(running: RunningService, options: { readonly graceMs?: number; readonly flushMs?: number } = {}): Promise<number> {
+  await drain(running.server, options.graceMs ?? 10_000);
+  await running.stopRetention();
+  const { remaining } = await running.store.close(options.flushMs ?? FLUSH_MS);
+  return remaining;
+}
+
+/**
+ * Shuts down and exits on SIGTERM or SIGINT: drain, flush the record queue, close the store, write the last
+ * log lines, exit (1 when records were lost).
+ * @param running - the service
+ * @param logger - the logger
+ */
+export function shutdownOnSignal(running: RunningService, logger: Logger): void {
+  let stopping = false;
   const stop = (signal: string): void => {
-    logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests`);
-    void drain(server).then(() => {
-      // Writes out the last batch and stops the periodic flush.
-      logger.close?.();
-      process.exit(0);
-    });
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    logger.info({ event: 'shutdown' }, `${signal}: draining in-flight requests, then writing the record queue`);
+    void shutdown(running)
+      .then(
+        (remaining) => {
+          logger.info({ event: 'shutdown-complete', queued: remaining }, remaining === 0 ? 'every record is written; exiting' : 'exiting with records unwritten');
+          return remaining === 0 ? 0 : 1;
+        },
+        (error: unknown) => {
+          logger.error({ event: 'shutdown-failed', errorName: error instanceof Error ? error.name : typeof error }, 'shutdown failed');
+          return 1;
+        },
+      )
+      .then((code) => {
+        // Writes out the last batch and stops the periodic flush.
+        logger.close?.();
+        process.exit(code);
+      });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -71,13 +131,16 @@ if (isMain) {
   if (config.authOffReason !== undefined) {
     logger.warn({ event: 'auth-off' }, config.authOffReason);
   }
+  if (config.reviewer.warning !== undefined) {
+    logger.warn({ event: 'reviewer-tokens-missing' }, config.reviewer.warning);
+  }
   startService(config, logger)
-    .then((server) => {
-      const address = server.address();
+    .then((running) => {
+      const address = running.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      logger.info({ event: 'listening', host: config.host, port }, `necessity listening on http://${config.host}:${port}/cds-services`);
+      logger.info({ event: 'listening', host: config.host, port, engine: running.store.engine }, `necessity listening on http://${config.host}:${port}/cds-services`);
       logger.flush?.();
-      drainOnSignal(server, logger);
+      shutdownOnSignal(running, logger);
     })
     .catch((error: unknown) => {
       logger.error({ event: 'startup-failed', errorName: error instanceof Error ? error.name : typeof error }, error instanceof Error ? error.message : 'start failed');

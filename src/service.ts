@@ -9,6 +9,7 @@ import { fhirKitReader } from './fhir/fhir-reader.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { loadPolicy } from './policy/load-policy.js';
+import type { RecordStore } from './store/record-store.js';
 
 /**
  * The service as it runs: the policy, card templates and discovery entries read and validated from the
@@ -16,9 +17,11 @@ import { loadPolicy } from './policy/load-policy.js';
  * policy or template stops the start rather than a clinician's order.
  * @param config - the configuration
  * @param logger - the logger
+ * @param store - the durable record, opened with createStore (src/store)
  */
-export function createService(config: Config, logger: Logger): Express {
+export function createService(config: Config, logger: Logger, store: RecordStore): Express {
   return createApp({
+    store,
     config,
     logger,
     loaded: loadPolicy(),

@@ -1,7 +1,6 @@
 import type { Questionnaire, ServiceRequest } from 'fhir/r4.js';
-import type { FactResult } from '../facts/extract-facts.js';
 import type { NoteTexts } from '../facts/note-texts.js';
-import { RecordIndex } from '../facts/record-index.js';
+import { RecordIndex, referenceOf } from '../facts/record-index.js';
 import { gatherRecord, openSession, type GatherOptions, type GatherRequest, type PrefetchTemplate } from '../fhir/data-source.js';
 import { medicationReads } from '../fhir/medication-follow-up.js';
 import { noteAttachmentReads } from '../fhir/note-attachments.js';
@@ -9,6 +8,7 @@ import type { LoadedPolicy } from '../policy/load-policy.js';
 import type { Criterion } from '../engine/criterion.js';
 import { chooseCoverage, coverageEvidence, payerOrganizations, type CoverageSituation } from '../crd/coverage-choice.js';
 import { isOn, readConfiguration, type ConfigurationOptions } from '../crd/configuration.js';
+import { linkedQuestionnaires } from '../crd/idempotence.js';
 import type { Plan } from '../crd/plans.js';
 import type { CardTemplates } from './card-templates.js';
 import type { Action, Card, CdsResponse } from './cds-types.js';
@@ -28,8 +28,9 @@ import { determine, nowFor, type Determination } from './determine.js';
 import { isPrimaryHook } from './discovery.js';
 import type { HookRequest } from './hook-request.js';
 import { findOrders } from './hook-orders.js';
-import { QuestionnaireStore, askableFacts, buildQuestionnaire } from './questionnaire.js';
+import { QuestionnaireStore, questionnaireOutline, questionnaireSpec } from './questionnaire.js';
 import { CardRenderer } from './render-card.js';
+import type { KeptQuestionnaire } from './shared-questionnaires.js';
 import { suggestionsFor } from './suggestions.js';
 
 export interface OrderHookDeps {
@@ -38,8 +39,8 @@ export interface OrderHookDeps {
   readonly prefetch: readonly PrefetchTemplate[];
   readonly gather: GatherOptions;
   readonly mirrorSystemActions: boolean;
-  /** Where per-determination questionnaires are kept for their links. */
-  readonly questionnaires: QuestionnaireStore;
+  /** Whether questionnaires that earlier assertions on the orders link to are still served (re-signing). */
+  readonly questionnaires: QuestionnaireLinks;
   /** The health plans this service reviews (SPEC §7.1). */
   readonly plans: readonly Plan[];
   /** Da Vinci CRD configuration options and card types. */
@@ -48,7 +49,24 @@ export interface OrderHookDeps {
   readonly coverageCards: CoverageCardTemplates;
 }
 
-/** The response and what the log may say about it (decisions and counts, never data). */
+/** Asks which per-determination questionnaires are still served, by id (any replica's, through the store). */
+export interface QuestionnaireLinks {
+  served(ids: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+/** One decided order as the response carried it: for the record (src/cds/invocation-record.ts). */
+export interface DecidedOrder {
+  readonly determination: Determination;
+  /** The card that showed it, when the request's configuration let that card through. */
+  readonly card?: Card;
+  /** Its coverage-information system action, when one was sent (none when the order already carried the same assertion). */
+  readonly action?: Action;
+}
+
+/**
+ * The response, what the log may say about it (decisions and counts, never data), and what the record keeps
+ * of the call (issue #13 §2).
+ */
 export interface OrderHookResult {
   readonly response: CdsResponse;
   /** Per order: its decision, or "coverage:<reason>" when its coverage was not one this service reviews. */
@@ -59,7 +77,15 @@ export interface OrderHookResult {
   readonly configuration: readonly string[];
   /** How many note texts were read, and how many notes were not, by reason (counts only: never text). */
   readonly notes?: { readonly read: number; readonly unread: readonly string[] };
+  /** References of the in-scope orders, decided or not. */
+  readonly orders: readonly string[];
+  /** The orders that were decided, in response order. */
+  readonly decided: readonly DecidedOrder[];
+  /** The questionnaires the cards link to: to be kept before the answer goes out. */
+  readonly questionnaires: readonly KeptQuestionnaire[];
 }
+
+const NO_DECISIONS: readonly never[] = Object.freeze([]);
 
 const UNREVIEWED_REASON: Readonly<Record<UnreviewedSituation, string>> = {
   'not-in-force': 'no-active-coverage',
@@ -86,11 +112,8 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     options: deps.crdOptions,
     payerName: deps.plans[0]?.name ?? loaded.policy.publisher,
   };
-  /** Whether a questionnaire canonical ("…/Questionnaire/<id>|1.1") is still served by this service. */
-  const questionnaireServed = (canonical: string): boolean => {
-    const id = /\/Questionnaire\/([^/|]+)(?:\|.*)?$/.exec(canonical)?.[1];
-    return id !== undefined && (id === loaded.policy.id || deps.questionnaires.has(id));
-  };
+  /** The questionnaire id of a canonical ("…/Questionnaire/<id>|1.1"). */
+  const questionnaireId = (canonical: string): string | undefined => /\/Questionnaire\/([^/|]+)(?:\|.*)?$/.exec(canonical)?.[1];
 
   return async function handleOrderHook(request, receivedAt, baseUrl) {
     const config = readConfiguration(deps.crdOptions, request.extension);
@@ -103,7 +126,16 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const unreadCard = unreadOrdersCard(unread, wording);
     if (inScope.length === 0) {
       const cards = unreadCard ? configuredCards(configurationCard(config, wording), [unreadCard], config) : [];
-      return { response: { cards }, decisions: [], fhirRequests: session.requests, unchecked: unread.map((u) => `ServiceRequest:${u.failure}`), configuration: configurationProblems };
+      return {
+        response: { cards },
+        decisions: NO_DECISIONS,
+        fhirRequests: session.requests,
+        unchecked: unread.map((u) => `ServiceRequest:${u.failure}`),
+        configuration: configurationProblems,
+        orders: NO_DECISIONS,
+        decided: NO_DECISIONS,
+        questionnaires: NO_DECISIONS,
+      };
     }
     // Read after the searches, under the same token and deadline: payer Organizations the coverage names (SPEC §7.1),
     // note texts held in Binaries (SPEC §8.1), and the Medications prescriptions name by reference (SPEC §4.1).
@@ -113,6 +145,15 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const policyUrl = `${baseUrl}/policies/${loaded.policy.id}`;
     const primary = isPrimaryHook(request.hook);
     const wantsCoverageInfo = primary && isOn(config, 'coverage-info');
+    // Re-signing: questionnaires earlier assertions link to, asked once for the call (any replica may have made them).
+    const linked = wantsCoverageInfo ? inScope.flatMap(({ order }) => linkedQuestionnaires(order).flatMap((c) => questionnaireId(c) ?? [])).filter((id) => id !== loaded.policy.id) : [];
+    const served = await deps.questionnaires.served(linked);
+    const questionnaireServed = (canonical: string): boolean => {
+      const id = questionnaireId(canonical);
+      return id !== undefined && (id === loaded.policy.id || served.has(id));
+    };
+    const kept: KeptQuestionnaire[] = [];
+    const decided: { determination: Determination; card: Card; action?: Action }[] = [];
 
     const cards: Card[] = [];
     const systemActions: Action[] = [];
@@ -125,20 +166,23 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
         const det = determine(loaded, record, index, order, all, receivedAt);
         determinations.push(det);
         decisions.push(det.outcome.decision);
-        const questionnaire = questionnaireFor(det, baseUrl);
+        const questionnaire = questionnaireFor(det, baseUrl, kept);
         const plan = situation.kind === 'served' ? situation.plan : undefined;
         const card = renderer.card(det, situation.kind === 'served' ? 'active' : 'unreadable', policyUrl, {
           questionnaire,
           suggestions: suggestionsFor(det, questionnaire, request.context.patientId, receivedAt, loaded),
         });
-        cards.push(crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined));
+        const shown = crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined);
+        cards.push(shown);
+        let action: Action | undefined;
         if (wantsCoverageInfo) {
           const assertion = assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire);
-          const action = coverageAction(order, assertion, wording, questionnaireServed);
+          action = coverageAction(order, assertion, wording, questionnaireServed);
           if (action) {
             systemActions.push(action);
           }
         }
+        decided.push({ determination: det, card: shown, ...(action ? { action } : {}) });
         continue;
       }
       decisions.push(`coverage:${UNREVIEWED_REASON[situation.kind]}`);
@@ -159,61 +203,38 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     if (unreadCard) {
       cards.push(unreadCard);
     }
+    const sent = configuredCards(configurationCard(config, wording), cards, config);
+    const response = respond(sent, systemActions, deps.mirrorSystemActions);
     return {
-      response: respond(configuredCards(configurationCard(config, wording), cards, config), systemActions, deps.mirrorSystemActions),
+      response,
       decisions,
       fhirRequests: record.fhirRequests,
       unchecked: determinations[0]?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
       configuration: configurationProblems,
+      orders: inScope.map(({ order }) => referenceOf(order)),
+      // A card the configuration held back was not shown: the record names no card for it (dev-5).
+      decided: decided.map((d) => (sent.includes(d.card) ? d : { determination: d.determination, ...(d.action ? { action: d.action } : {}) })),
+      // Questionnaires of held-back cards are still linked from the coverage-information, so all are kept.
+      questionnaires: kept,
       ...(determinations[0] ? { notes: notesLog(determinations[0].notes) } : {}),
     };
   };
 
   /**
    * When documentation is needed: a questionnaire of exactly the missing facts, and beside it the policy's
-   * full questionnaire pre-answered from the record, both kept for their links. Both are built when first
-   * fetched; the signing path builds only the outline the card, its suggestion and CRD need.
+   * full questionnaire pre-answered from the record. What both are built from (their spec) is handed back to
+   * be kept where every replica can serve them; both are built when fetched, for their reader. The signing
+   * path builds only the outline the card, its suggestion and CRD need.
    */
-  function questionnaireFor(d: Determination, baseUrl: string): Questionnaire | undefined {
+  function questionnaireFor(d: Determination, baseUrl: string, kept: KeptQuestionnaire[]): Questionnaire | undefined {
     if (d.outcome.decision !== 'documentation-needed' || d.outcome.missing.length === 0) {
       return undefined;
     }
     const id = QuestionnaireStore.newId(loaded.policy);
-    const title = `${loaded.policy.service}: documentation needed for this order`;
-    const missing = d.outcome.missing;
-    // The producers keep a small copy of what they need, not the determination: a thousand entries may be
-    // held, and a determination holds the order, the trace and every piece of evidence.
-    const facts = compactFacts(d.facts);
-    // What the record holds goes only into the view for the EHR's authenticated client (issue #12).
-    deps.questionnaires.put(id, (view) => buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, ...(view === 'with-record' ? { facts } : {}) }));
-    deps.questionnaires.put(`${id}-full`, (view) =>
-      buildQuestionnaire(
-        loaded.policy,
-        baseUrl,
-        askableFacts(loaded.policy),
-        view === 'with-record'
-          ? { id: `${id}-full`, title: `${loaded.policy.service}: every criterion, pre-answered from the record`, facts, prefill: true }
-          : { id: `${id}-full`, title: `${loaded.policy.service}: every criterion of the policy` },
-      ),
-    );
-    return buildQuestionnaire(loaded.policy, baseUrl, missing, { id, title, help: false });
+    const spec = questionnaireSpec(loaded.policy, baseUrl, d.outcome.missing, d.facts);
+    kept.push({ id, spec });
+    return questionnaireOutline(loaded.policy, id, spec);
   }
-}
-
-/**
- * What the two questionnaires need of the facts: values and at most three pieces of evidence each.
- * Fact results are immutable and their evidence holds only strings, so a fact that is already that small
- * is shared, and only the few with longer evidence lists are copied.
- */
-function compactFacts(facts: ReadonlyMap<string, FactResult>): ReadonlyMap<string, FactResult> {
-  let compact: Map<string, FactResult> | undefined;
-  for (const [id, f] of facts) {
-    if (f.evidence.length > 3 || f.negating.length > 3) {
-      compact ??= new Map(facts);
-      compact.set(id, { ...f, evidence: f.evidence.slice(0, 3), negating: f.negating.slice(0, 3) });
-    }
-  }
-  return compact ?? facts;
 }
 
 /** What the log may say of the notes: counts by reason, never text (SPEC §8.1). */

@@ -228,3 +228,155 @@ export class QuestionnaireStore {
     return entry.built[view];
   }
 }
+
+/** Which of a determination's two questionnaires an id names: the missing facts, or every criterion. */
+export type QuestionnaireKind = 'missing' | 'full';
+
+/** The suffix of the companion questionnaire's id (every criterion, pre-answered for the EHR). */
+const FULL_SUFFIX = '-full';
+
+/** The id of the companion questionnaire of a determination whose missing-facts questionnaire is `id`. */
+export function fullQuestionnaireId(id: string): string {
+  return `${id}${FULL_SUFFIX}`;
+}
+
+/** The determination's questionnaire id an id belongs to, and which of its two questionnaires it names. */
+export function questionnaireKindOf(id: string): { readonly base: string; readonly kind: QuestionnaireKind } {
+  return id.endsWith(FULL_SUFFIX) ? { base: id.slice(0, -FULL_SUFFIX.length), kind: 'full' } : { base: id, kind: 'missing' };
+}
+
+/**
+ * What both questionnaires of one documentation-needed determination are built from, kept as JSON so that
+ * any replica can serve them (issue #13 §2): the policy and version they ask under, the base URL of their
+ * canonical, the missing facts, and what the record holds about each askable fact (values, an answer's
+ * presence, the span's detail and at most three pieces of evidence). The questionnaires themselves are
+ * built when fetched, for their reader: nothing from the record reaches the view for anyone but the EHR.
+ */
+export interface QuestionnaireSpec {
+  readonly policy: { readonly id: string; readonly version: string };
+  readonly baseUrl: string;
+  readonly missing: readonly string[];
+  readonly facts: readonly FactResult[];
+}
+
+/**
+ * The spec of a determination's questionnaires: only the askable facts, each cut to what a questionnaire
+ * shows (three pieces of evidence, no unreadable list), so the stored row stays small.
+ * @param policy - the policy
+ * @param baseUrl - where the service is reached
+ * @param missing - the missing facts, in the card's order
+ * @param facts - the determination's facts
+ */
+export function questionnaireSpec(policy: Policy, baseUrl: string, missing: readonly string[], facts: ReadonlyMap<string, FactResult>): QuestionnaireSpec {
+  const kept: FactResult[] = [];
+  for (const id of askableFacts(policy)) {
+    const f = facts.get(id);
+    if (f) {
+      kept.push({
+        id: f.id,
+        value: f.value,
+        coded: f.coded,
+        evidence: f.evidence.slice(0, 3),
+        negating: f.negating.slice(0, 3),
+        unreadable: [],
+        ...(f.answer !== undefined ? { answer: f.answer } : {}),
+        ...(f.detail !== undefined ? { detail: f.detail } : {}),
+      });
+    }
+  }
+  return { policy: { id: policy.id, version: policy.version }, baseUrl, missing: [...missing], facts: kept };
+}
+
+/** The outline of the missing-facts questionnaire a card, its suggestion and CRD need: no help, nothing from the record. */
+export function questionnaireOutline(policy: Policy, id: string, spec: Pick<QuestionnaireSpec, 'baseUrl' | 'missing'>): Questionnaire {
+  return buildQuestionnaire(policy, spec.baseUrl, spec.missing, { id, title: missingTitle(policy), help: false });
+}
+
+function missingTitle(policy: Policy): string {
+  return `${policy.service}: documentation needed for this order`;
+}
+
+/**
+ * One of a determination's questionnaires from its spec, built for its reader; undefined when the spec was
+ * written under another policy or version than the one loaded (its questions are no longer this policy's).
+ * @param policy - the loaded policy
+ * @param id - the determination's questionnaire id (the missing-facts one)
+ * @param spec - what was kept at signing
+ * @param kind - the missing facts, or every criterion
+ * @param view - the EHR's authenticated client (`with-record`), or anyone else
+ */
+export function questionnaireOfSpec(policy: Policy, id: string, spec: QuestionnaireSpec, kind: QuestionnaireKind, view: QuestionnaireView): Questionnaire | undefined {
+  if (spec.policy.id !== policy.id || spec.policy.version !== policy.version) {
+    return undefined;
+  }
+  const facts = view === 'with-record' ? new Map(spec.facts.map((f) => [f.id, f])) : undefined;
+  if (kind === 'missing') {
+    return buildQuestionnaire(policy, spec.baseUrl, spec.missing, { id, title: missingTitle(policy), ...(facts ? { facts } : {}) });
+  }
+  const fullId = fullQuestionnaireId(id);
+  return buildQuestionnaire(
+    policy,
+    spec.baseUrl,
+    askableFacts(policy),
+    facts
+      ? { id: fullId, title: `${policy.service}: every criterion, pre-answered from the record`, facts, prefill: true }
+      : { id: fullId, title: `${policy.service}: every criterion of the policy` },
+  );
+}
+
+const TRUTHS: ReadonlySet<unknown> = new Set(['true', 'false', 'unknown']);
+const isString = (x: unknown): x is string => typeof x === 'string';
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const optionalString = (x: unknown): boolean => x === undefined || typeof x === 'string';
+
+/** A note citation (SPEC §8.4): the assertion, the span, the quote and the note's label and date. */
+function isNoteCitation(x: unknown): boolean {
+  if (!isRecord(x) || !isRecord(x.span) || !isString(x.quote) || !isString(x.label) || !optionalString(x.date)) {
+    return false;
+  }
+  const { span } = x;
+  return (x.assertion === 'affirmed' || x.assertion === 'negated') && isString(span.in) && Number.isInteger(span.start) && Number.isInteger(span.end);
+}
+
+function isEvidence(x: unknown): x is Evidence {
+  return (
+    isRecord(x) &&
+    isString(x.reference) &&
+    isString(x.what) &&
+    optionalString(x.code) &&
+    optionalString(x.date) &&
+    optionalString(x.value) &&
+    (x.note === undefined || isNoteCitation(x.note))
+  );
+}
+
+function isFact(x: unknown): x is FactResult {
+  if (!isRecord(x) || !isString(x.id) || !TRUTHS.has(x.value) || !TRUTHS.has(x.coded) || !Array.isArray(x.evidence) || !x.evidence.every(isEvidence)) {
+    return false;
+  }
+  const answer = x.answer;
+  const answerOk = answer === undefined || (isRecord(answer) && typeof answer.value === 'boolean' && isString(answer.reference) && isString(answer.authored));
+  // Specs written before notes were read carry no denials: read as none.
+  const negatingOk = x.negating === undefined || (Array.isArray(x.negating) && x.negating.every(isEvidence));
+  return answerOk && negatingOk && optionalString(x.detail) && Array.isArray(x.unreadable);
+}
+
+/**
+ * A spec read back from the store, checked field by field: the store is outside this process, and a row
+ * written by another version of the service must not become a malformed questionnaire.
+ * @param value - the stored JSON
+ */
+export function readQuestionnaireSpec(value: unknown): QuestionnaireSpec | undefined {
+  if (!isRecord(value) || !isRecord(value.policy) || !isString(value.policy.id) || !isString(value.policy.version) || !isString(value.baseUrl)) {
+    return undefined;
+  }
+  if (!Array.isArray(value.missing) || !value.missing.every(isString) || !Array.isArray(value.facts) || !value.facts.every(isFact)) {
+    return undefined;
+  }
+  return {
+    policy: { id: value.policy.id, version: value.policy.version },
+    baseUrl: value.baseUrl,
+    missing: value.missing,
+    facts: value.facts.map((f: FactResult) => (f.negating === undefined ? { ...f, negating: [] } : f)),
+  };
+}

@@ -52,6 +52,14 @@ function orList(phrases: readonly string[], or: string): string {
 const QUOTES_PER_FACT = 3;
 
 /**
+ * The note mentions a card quotes for one fact's evidence (or denials): the first few, in the fact's order.
+ * The record keeps exactly these quotes and no other note text (issue #13 §2).
+ */
+export function quotedNotes(list: readonly Evidence[]): Evidence[] {
+  return list.filter((e) => e.note !== undefined).slice(0, QUOTES_PER_FACT);
+}
+
+/**
  * A sentence quoted from a note (SPEC §8.4): the quote, the note's type or title and date, whether the note documents
  * the finding or its absence, and the reference.
  */
@@ -68,13 +76,12 @@ function noteLine(e: Evidence, t: CardTemplates['detail']): string {
 /** Evidence lines of a fact: every coded record, and at most a few note quotes. */
 function evidenceLines(list: readonly Evidence[], t: CardTemplates['detail']): string[] {
   const lines: string[] = [];
-  let quotes = 0;
+  const quoted = new Set(quotedNotes(list));
   let more = 0;
   for (const e of list) {
     if (e.note === undefined) {
       lines.push(`  - ${evidenceLine(e)}`);
-    } else if (quotes < QUOTES_PER_FACT) {
-      quotes++;
+    } else if (quoted.has(e)) {
       lines.push(`  - ${noteLine(e, t)}`);
     } else {
       more++;

@@ -91,3 +91,18 @@ export function alreadyAsserted(
     partsOf(e, 'questionnaire').every((q) => typeof q.valueCanonical !== 'string' || options.questionnaireServed?.(q.valueCanonical) === true);
   return (extensions as Extension[]).some((e) => typeof e === 'object' && e !== null && isThisServices(e) && keyOfExtension(e) === wanted && linksServed(e));
 }
+
+/**
+ * The questionnaire canonicals this service's earlier coverage-information on a resource links to, so that
+ * whether each is still served can be asked once per call, before the orders are decided.
+ * @param resource - the order as the client sent it
+ */
+export function linkedQuestionnaires(resource: Resource): string[] {
+  const extensions = (resource as { extension?: unknown }).extension;
+  if (!Array.isArray(extensions)) {
+    return [];
+  }
+  return (extensions as Extension[])
+    .filter((e) => typeof e === 'object' && e !== null && isThisServices(e))
+    .flatMap((e) => partsOf(e, 'questionnaire').flatMap((q) => (typeof q.valueCanonical === 'string' ? [q.valueCanonical] : [])));
+}

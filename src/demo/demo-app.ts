@@ -1,14 +1,9 @@
 import { join } from 'node:path';
 import express from 'express';
-import { loadCardTemplates } from '../cds/card-templates.js';
 import type { Config } from '../config.js';
-import { errorHandler } from '../http/app.js';
 import type { Logger } from '../logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { projectRoot } from '../project-root.js';
-import { auditRouter } from '../review/audit-routes.js';
-import { reviewPage } from '../review/review-page.js';
-import { reviewVocabulary } from '../review/vocabulary.js';
 import { createService } from '../service.js';
 import type { RecordStore } from '../store/record-store.js';
 import { createFhirService, type FhirService } from './fhir-server.js';
@@ -25,27 +20,23 @@ export interface Demo {
 }
 
 export interface DemoOptions {
-  /**
-   * The record behind the reviewers' dashboard: with one, the demo serves /review and /audit (issue #14) and
-   * writes a month of history into it when it is empty.
-   */
-  readonly store?: RecordStore;
-  /** Write the month of history into an empty record (default true). */
+  /** Write a month of history into an empty record, so /review is worth opening on a fresh clone (default true). */
   readonly history?: boolean;
 }
 
 /**
  * The demo EHR in one app: a FHIR R4 server seeded with synthetic patients at /fhir, the ordering page at /,
  * the patient catalogue at /demo/api/patients, and the CDS service itself, which the page calls exactly as an
- * EHR does (CDS Hooks over HTTP). Given a record store, also the reviewers' dashboard at /review.
+ * EHR does (CDS Hooks over HTTP), with its record and the reviewers' dashboard at /review.
  * @param config - the service configuration (the demo turns client authentication off)
  * @param logger - the logger
- * @param options - the record store for /review and its history
+ * @param store - the record store (npm start: the embedded PGlite under ./data, so a restart keeps the record)
+ * @param options - whether to write a month of history into an empty record
  */
-export async function createDemo(config: Config, logger: Logger, options: DemoOptions = {}): Promise<Demo> {
+export async function createDemo(config: Config, logger: Logger, store: RecordStore, options: DemoOptions = {}): Promise<Demo> {
   const data = demoData();
   const fhir = await createFhirService({ resources: data.resources });
-  const cds = createService(config, logger);
+  const cds = createService(config, logger, store);
   const loaded = loadPolicy();
   const app = express();
   app.disable('x-powered-by');
@@ -53,15 +44,8 @@ export async function createDemo(config: Config, logger: Logger, options: DemoOp
   app.get('/demo/api/patients', (_req, res) => {
     res.json(data.patients);
   });
-  let history: HistoryResult | undefined;
-  if (options.store !== undefined && config.reviewer.api === 'on') {
-    if (options.history !== false) {
-      history = await seedDemoHistory(options.store, config, logger);
-    }
-    const vocabulary = reviewVocabulary(loaded.policy, loadCardTemplates().overrideReasons);
-    app.use('/audit', auditRouter({ store: options.store, reviewer: config.reviewer, logger, vocabulary }), errorHandler(logger));
-    app.use('/review', reviewPage(), errorHandler(logger));
-  }
+  // The service serves /audit and /review itself; the demo only gives them something to show.
+  const history = config.reviewer.api === 'on' && options.history !== false ? await seedDemoHistory(store, config, logger) : undefined;
   // The patient's notes as the service reads them, for the page to highlight (SPEC §8); read over HTTP from the
   // demo's own FHIR server, as the service does.
   app.get('/demo/api/patients/:id/notes', async (req, res, next) => {

@@ -4,8 +4,8 @@ import { loadCardTemplates } from '../cds/card-templates.js';
 import { loadCoverageCardTemplates } from '../cds/coverage-cards.js';
 import { loadServiceDefinitions, prefetchTemplates } from '../cds/discovery.js';
 import type { HookRequest } from '../cds/hook-request.js';
+import { determinationRecord } from '../cds/invocation-record.js';
 import { createOrderHook } from '../cds/order-hook.js';
-import { QuestionnaireStore } from '../cds/questionnaire.js';
 import type { Config } from '../config.js';
 import { loadConfigurationOptions } from '../crd/configuration.js';
 import { loadPlans } from '../crd/plans.js';
@@ -13,7 +13,7 @@ import type { Decision } from '../engine/decide.js';
 import { fhirKitReader } from '../fhir/fhir-reader.js';
 import type { Logger } from '../logger.js';
 import { loadPolicy } from '../policy/load-policy.js';
-import { DECISIONS, type DeterminationRecord, type EvidenceSource, type FeedbackRecord, type InvocationRecord, type RecordStore } from '../store/record-store.js';
+import { DECISIONS, type DeterminationRecord, type FeedbackRecord, type InvocationRecord, type RecordStore } from '../store/record-store.js';
 import { startFhirServer } from './fhir-server.js';
 import { demoData, type DemoPatient } from './patients.js';
 
@@ -47,6 +47,8 @@ interface Template {
   readonly patientId: string;
   readonly decision: Decision;
   readonly text: string;
+  /** The call's determinations as the service records them (src/cds/invocation-record.ts), as JSON text. */
+  readonly determinations: string;
   readonly unreadable: readonly string[];
   readonly fhirRequests: number;
   readonly durationMs: number;
@@ -54,90 +56,15 @@ interface Template {
   readonly hasSuggestions: boolean;
 }
 
-interface Extension {
-  readonly url?: string;
-  readonly valueString?: string;
-  readonly valueCode?: string;
-  readonly extension?: readonly Extension[];
-}
-
+/** What the history reads of a card it replays: its uuid, suggestions and override reasons. */
 interface CardShape {
   readonly uuid?: string;
   readonly suggestions?: readonly unknown[];
   readonly overrideReasons?: readonly { readonly code?: string }[];
-  readonly extension?: {
-    readonly 'necessity.determination'?: {
-      readonly order: string;
-      readonly decision: Decision;
-      readonly satisfied?: readonly string[];
-      readonly missing?: readonly string[];
-      readonly evidence?: readonly {
-        readonly fact: string;
-        readonly reference: string;
-        readonly assertion?: string;
-        readonly span?: { readonly in: string; readonly start: number; readonly end: number };
-      }[];
-    };
-  };
 }
 
 interface ResponseShape {
   readonly cards?: readonly CardShape[];
-  readonly systemActions?: readonly { readonly resource?: { readonly resourceType?: string; readonly id?: string; readonly code?: { readonly coding?: readonly { readonly system?: string; readonly code?: string }[] }; readonly extension?: readonly Extension[] } }[];
-}
-
-/** Where a piece of evidence came from, by the type of resource it cites. */
-function sourceOf(reference: string): EvidenceSource {
-  return reference.startsWith('DocumentReference/') || reference.startsWith('Binary/') ? 'note' : reference.startsWith('QuestionnaireResponse/') ? 'answer' : 'code';
-}
-
-/**
- * The determinations a response carries, read back from what the service sent: the determination extension of
- * each card and the CRD coverage-information its system action put on the order.
- */
-export function determinationsOfResponse(response: ResponseShape): DeterminationRecord[] {
-  return (response.cards ?? []).flatMap((card) => {
-    const d = card.extension?.['necessity.determination'];
-    if (!d) {
-      return [];
-    }
-    const action = (response.systemActions ?? []).find((a) => `${a.resource?.resourceType ?? ''}/${a.resource?.id ?? ''}` === d.order);
-    const coverage = action?.resource?.extension?.find((e) => e.url?.endsWith('/ext-coverage-information'))?.extension ?? [];
-    const part = (url: string): string | undefined => {
-      const e = coverage.find((x) => x.url === url);
-      return e?.valueString ?? e?.valueCode;
-    };
-    const coding = action?.resource?.code?.coding?.[0];
-    const satisfied = [...(d.satisfied ?? [])];
-    const missing = [...(d.missing ?? [])];
-    // The reason a reviewer's table shows: the criterion that decided, or the first fact still needed.
-    const mainReason = d.decision === 'documentation-needed' ? missing[0] : (satisfied.find((s) => /^(ind|non)\./.test(s)) ?? satisfied[0]);
-    const coverageAssertionId = part('coverage-assertion-id');
-    const satisfiedPaId = part('satisfied-pa-id');
-    const covered = part('covered');
-    return [
-      {
-        order: d.order,
-        ...(coding?.code !== undefined ? { orderCode: `${coding.system ?? ''}|${coding.code}` } : {}),
-        decision: d.decision,
-        ...(card.uuid !== undefined ? { cardUuid: card.uuid } : {}),
-        satisfied,
-        missing,
-        // A note mention carries its assertion and span (SPEC §8.4); the card's text holds the quote itself.
-        evidence: (d.evidence ?? []).map((e) => ({
-          fact: e.fact,
-          reference: e.reference,
-          ...(e.assertion !== undefined ? { assertion: e.assertion } : {}),
-          ...(e.span !== undefined ? { span: e.span } : {}),
-          source: e.assertion !== undefined || e.span !== undefined ? 'note' : sourceOf(e.reference),
-        })),
-        ...(coverageAssertionId !== undefined ? { coverageAssertionId } : {}),
-        ...(satisfiedPaId !== undefined ? { satisfiedPaId } : {}),
-        ...(covered !== undefined ? { covered } : {}),
-        ...(mainReason !== undefined ? { mainReason } : {}),
-      },
-    ];
-  });
 }
 
 /** Every ISO date in the text moved by whole days (card text, authoredOn, CRD dates move together). */
@@ -180,7 +107,8 @@ async function templates(config: Config, now: number): Promise<{ made: Template[
       prefetch: prefetchTemplates(service),
       gather: { readerFactory: fhirKitReader, deadlineMs, maxPages: config.fhirMaxPages },
       mirrorSystemActions: false,
-      questionnaires: new QuestionnaireStore(),
+      // The history's calls link no earlier questionnaires: none is served to them.
+      questionnaires: { served: async () => new Set<string>() },
       plans: loadPlans(config.plansFile),
       crdOptions: loadConfigurationOptions(),
       coverageCards: loadCoverageCardTemplates(),
@@ -215,16 +143,17 @@ async function templates(config: Config, now: number): Promise<{ made: Template[
     const result = await run(request, now, base);
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
     const text = JSON.stringify(result.response);
-    const response = JSON.parse(text) as ResponseShape;
-    const [d] = determinationsOfResponse(response);
+    const determinations = result.decided.map((x) => determinationRecord(loaded.policy, x));
+    const [d] = determinations;
     if (!d) {
       return;
     }
-    const card = response.cards?.find((c) => c.uuid === d.cardUuid);
+    const card = (JSON.parse(text) as ResponseShape).cards?.find((c) => c.uuid === d.cardUuid);
     out.push({
       patientId: p.id,
       decision: d.decision,
       text,
+      determinations: JSON.stringify(determinations),
       unreadable: result.unchecked,
       fhirRequests: result.fhirRequests,
       durationMs,
@@ -349,9 +278,13 @@ export async function seedDemoHistory(store: RecordStore, config: Config, logger
         continue;
       }
       const patientId = `${t.patientId}-${String(++n).padStart(4, '0')}`;
-      const text = shiftDates(freshIds(t.text), Math.round((start - today) / DAY_MS)).split(t.patientId).join(patientId);
-      const response = JSON.parse(text) as ResponseShape;
-      const determinations = determinationsOfResponse(response);
+      // The response and its determinations renamed together, so that card uuids and assertion ids still agree.
+      const [text = '', recorded = '[]'] = shiftDates(freshIds(`${t.text}\u0000${t.determinations}`), Math.round((start - today) / DAY_MS))
+        .split(t.patientId)
+        .join(patientId)
+        .split('\u0000');
+      const response = JSON.parse(text) as InvocationRecord['response'];
+      const determinations = JSON.parse(recorded) as DeterminationRecord[];
       const durationMs = Math.round(Math.max(3, t.durationMs * (slowWeek ? 1.6 : 1) * Math.exp(0.45 * normal(random))) * 100) / 100;
       records.push({
         id: randomUUID(),

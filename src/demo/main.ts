@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { drainOnSignal } from '../server.js';
+import { shutdownOnSignal } from '../server.js';
 import { createStore } from '../store/create-store.js';
+import { scheduleRetention } from '../store/retention.js';
 import { createDemo } from './demo-app.js';
 
 // npm start: the service and its demo EHR on one port. Client JWTs are not verified here (CDS_AUTH=off) and
@@ -16,8 +17,9 @@ const config = loadConfig({
   ...(generatedToken !== undefined ? { CDS_REVIEWER_TOKENS: generatedToken } : {}),
 });
 const logger = createLogger(config.logLevel);
+// The record: the embedded PGlite under NECESSITY_DATA_DIR (default ./data) unless DATABASE_URL is set; a restart keeps it.
 const store = await createStore(config.store, logger);
-const demo = await createDemo(config, logger, { store });
+const demo = await createDemo(config, logger, store);
 const server = demo.app.listen(config.port, config.host, () => {
   const base = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   const sandboxPatient = demo.patients.at(-1)?.id ?? '';
@@ -49,4 +51,4 @@ const server = demo.app.listen(config.port, config.host, () => {
     ].join('\n') + '\n',
   );
 });
-drainOnSignal(server, logger);
+shutdownOnSignal({ server, store, stopRetention: scheduleRetention(store, config.store.retentionDays, logger) }, logger);

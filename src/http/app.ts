@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Questionnaire } from 'fhir/r4.js';
 import type { CardTemplates } from '../cds/card-templates.js';
 import type { CoverageCardTemplates } from '../cds/coverage-cards.js';
 import { discoveryEntries, prefetchTemplates, type ServiceDefinition } from '../cds/discovery.js';
 import { FeedbackRecorder } from '../cds/feedback.js';
-import { requestValidators, type HookRequest } from '../cds/hook-request.js';
+import { requestValidators, type FeedbackItem, type HookRequest } from '../cds/hook-request.js';
+import { invocationRecord } from '../cds/invocation-record.js';
 import { createOrderHook, type OrderHookResult } from '../cds/order-hook.js';
-import { QuestionnaireStore, askableFacts, buildQuestionnaire, type QuestionnaireView } from '../cds/questionnaire.js';
+import { askableFacts, buildQuestionnaire, type QuestionnaireView } from '../cds/questionnaire.js';
 import { questionnaireFormPage, responseFromForm, responsePage } from '../cds/questionnaire-page.js';
+import { SharedQuestionnaires } from '../cds/shared-questionnaires.js';
 import type { Config } from '../config.js';
 import type { ConfigurationOptions } from '../crd/configuration.js';
 import type { Plan } from '../crd/plans.js';
@@ -17,8 +20,13 @@ import { PAGE_CSP, escapeHtml, htmlPage } from '../html.js';
 import type { LogFields, Logger } from '../logger.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
 import { policyPage } from '../policy/policy-page.js';
+import { auditRouter } from '../review/audit-routes.js';
+import { reviewPage } from '../review/review-page.js';
+import { reviewVocabulary } from '../review/vocabulary.js';
+import { StoreUnavailableError, type RecordOutcome, type RecordStore } from '../store/record-store.js';
 import { AuthError, ClientVerifier } from './client-auth.js';
 import { ServiceError, operationOutcome, toServiceError } from './errors.js';
+import { SharedJtiRegistry } from './jti-registry.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -33,6 +41,11 @@ export interface AppDeps {
   readonly crdOptions: ConfigurationOptions;
   /** Wording of the §7.1 cards and the configuration warning. */
   readonly coverageCards: CoverageCardTemplates;
+  /**
+   * The durable record (issue #13): every hook call, feedback, per-determination questionnaires and client
+   * token ids, shared by every replica on the same database. Opened (and migrated) before the app is built.
+   */
+  readonly store: RecordStore;
   /** The clock, so tests can fix "now" when an order has no authoredOn. */
   readonly clock?: () => number;
 }
@@ -47,7 +60,10 @@ type Handler = (req: Request, res: Response) => Promise<void> | void;
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger, loaded } = deps;
   const clock = deps.clock ?? Date.now;
-  const questionnaires = new QuestionnaireStore();
+  const { store } = deps;
+  // The hook never waits longer than the record's write timeout for the database, whatever it writes.
+  const waitMs = config.store.writeTimeoutMs;
+  const questionnaires = new SharedQuestionnaires(store, loaded.policy, logger, { timeoutMs: waitMs, clock });
   const hooks = new Map(
     deps.services.map((s) => {
       const prefetch = prefetchTemplates(s);
@@ -70,12 +86,16 @@ export function createApp(deps: AppDeps): express.Express {
       ];
     }),
   );
-  const feedback = new FeedbackRecorder(logger);
+  const feedback = new FeedbackRecorder(store, logger);
   const discovery = { services: discoveryEntries(deps.services, deps.crdOptions) };
   const baseUrl = (req: Request): string => config.publicUrl ?? `${req.protocol}://${req.get('host') ?? `${config.host}:${config.port}`}`;
 
-  // One verifier for the hooks and the questionnaires: one memory of the token ids it has seen.
-  const verifier = config.auth === 'on' ? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock }) : undefined;
+  // One verifier for the hooks and the questionnaires. A token id is accepted once across every replica: the
+  // record store remembers it (src/http/jti-registry.ts says what happens while the database is away).
+  const verifier =
+    config.auth === 'on'
+      ? new ClientVerifier({ clients: config.trustedClients, algorithms: config.jwtAlgorithms, clock, jtis: new SharedJtiRegistry(store, logger, { timeoutMs: waitMs }) })
+      : undefined;
 
   const app = express();
   installMiddleware(app, { config, logger, clock, ...(verifier ? { verifier } : {}) });
@@ -117,18 +137,46 @@ export function createApp(deps: AppDeps): express.Express {
       }
       throw error;
     }
-    logger.info(hookLogFields(id, checked.value, result, millisecondsSince(timer)), 'hook answered');
-    res.json(result.response);
+    const durationMs = millisecondsSince(timer);
+    // Issue #13 §4: the record is written before the answer goes out, with the questionnaires the cards link to
+    // (one statement per batch of calls), never waiting for the database beyond the write timeout; when it was not
+    // written in time, this replica serves the questionnaires itself until it is.
+    const clientIss = typeof res.locals.clientIss === 'string' ? res.locals.clientIss : undefined;
+    const questionnairesUntil = questionnaires.expiresAt();
+    // Serialised once: the record keeps the very text the EHR receives (CRD found-37: the response exactly as sent).
+    const responseText = JSON.stringify(result.response);
+    const record = invocationRecord(
+      loaded.policy,
+      { id: randomUUID(), receivedAt, service: id, request: checked.value, durationMs, questionnairesUntil, responseText, ...(clientIss !== undefined ? { clientIss } : {}) },
+      result,
+    );
+    const recording = performance.now();
+    const outcome = await store.recordInvocation(record);
+    questionnaires.settle(result.questionnaires, outcome.state, questionnairesUntil);
+    const fields = { ...hookLogFields(id, checked.value, result, durationMs), ...recordLogFields(outcome, millisecondsSince(recording)) };
+    if (outcome.state === 'dropped') {
+      // The queue is full (database away for long): this call's record is lost, and the log says which call it was.
+      logger.error(fields, 'hook answered; its record was refused: the record queue is full');
+    } else {
+      logger.info(fields, 'hook answered');
+    }
+    res.type('application/json').send(responseText);
   }) satisfies Handler);
 
   // CDS Hooks §Feedback
-  app.post('/cds-services/:id/feedback', ((req, res) => {
+  app.post('/cds-services/:id/feedback', (async (req, res) => {
     const { id, hook } = serviceOf(req);
     const checked = hook.validate.feedback(req.body);
     if (!checked.ok) {
       throw new ServiceError('INVALID_REQUEST', checked.message, checked.field);
     }
-    feedback.record(id, checked.value.feedback);
+    const items = checked.value.feedback;
+    const undated = items.findIndex((item: FeedbackItem) => Number.isNaN(Date.parse(item.outcomeTimestamp)));
+    if (undated >= 0) {
+      throw new ServiceError('INVALID_REQUEST', 'outcomeTimestamp must be an ISO 8601 instant', `feedback.${undated}.outcomeTimestamp`);
+    }
+    // Kept in the record store, once per (card, outcome); a store that is away is a 503 (src/cds/feedback.ts says why).
+    await fromStore(() => feedback.record(id, items, clock()));
     res.status(200).end();
   }) satisfies Handler);
 
@@ -157,7 +205,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (id === loaded.policy.id) {
       return buildQuestionnaire(loaded.policy, baseUrl(req), askableFacts(loaded.policy), { id, title: `${loaded.policy.name} (version ${loaded.policy.version})` });
     }
-    const q = questionnaires.get(id, await readerOf(req));
+    const view = await readerOf(req);
+    const q = QUESTIONNAIRE_ID.test(id) ? await fromStore(() => questionnaires.get(id, view)) : undefined;
     if (!q) {
       throw new ServiceError('NOT_FOUND', 'no such questionnaire (per-order questionnaires are kept for a day)');
     }
@@ -210,9 +259,27 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    res.json({ status: 'ready', policy: `${loaded.policy.id}@${loaded.policy.version}`, services: deps.services.length });
+  // 200 whether ready or degraded (deploy/README.md): a replica whose database is away still answers hooks in
+  // time, so it stays in rotation; the body says how many records wait in its queue.
+  app.get('/readyz', async (_req, res) => {
+    const health = await store.health();
+    res.json({
+      status: health.status === 'ok' ? 'ready' : 'degraded',
+      queued: health.queued,
+      ...(health.status === 'degraded' ? { reason: health.reason } : {}),
+      store: store.engine,
+      policy: `${loaded.policy.id}@${loaded.policy.version}`,
+      services: deps.services.length,
+    });
   });
+
+  // The reviewers' audit API (issue #13 §3) and their dashboard (issue #14), behind their own tokens, outside the
+  // CDS Hooks surface.
+  if (config.reviewer.api === 'on') {
+    const vocabulary = reviewVocabulary(loaded.policy, deps.templates.overrideReasons);
+    app.use('/audit', auditRouter({ store, reviewer: config.reviewer, logger, vocabulary }));
+    app.use('/review', reviewPage());
+  }
 
   app.all('/cds-services', () => {
     throw new ServiceError('METHOD_NOT_ALLOWED');
@@ -222,6 +289,26 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorHandler(logger));
   return app;
+}
+
+/** A per-determination questionnaire id (policy id, version, uuid, maybe -full), before the store is asked. */
+const QUESTIONNAIRE_ID = /^[A-Za-z0-9.-]{1,160}$/;
+
+/** A store that is away, in catalog terms: a 503 that says what could not be done. */
+async function fromStore<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      throw new ServiceError('STORE_UNAVAILABLE');
+    }
+    throw error;
+  }
+}
+
+/** What the hook's log line says of its record: durable, queued or dropped, and how long the hook waited for it. */
+export function recordLogFields(outcome: RecordOutcome, recordMs: number): LogFields {
+  return { record: outcome.state, recordMs, ...(outcome.state !== 'durable' ? { queued: outcome.queued } : {}) };
 }
 
 /**
@@ -315,17 +402,22 @@ function cors(origins: '*' | readonly string[]): express.RequestHandler {
  * to the log, never to the caller, and the token itself goes nowhere.
  */
 function authenticate(verifier: ClientVerifier, audienceBase: string, logger: Logger): express.RequestHandler {
-  return async (req, _res, next) => {
-    await verifyClient(verifier, req, audienceBase, logger);
+  return async (req, res, next) => {
+    // The verified issuer goes into the call's record (issue #13 §2); nothing else of the token is kept.
+    res.locals.clientIss = await verifyClient(verifier, req, audienceBase, logger);
     next();
   };
 }
 
-/** Verifies the client JWT of one request against the URL it called; a failure is logged and becomes a bare 401. */
-async function verifyClient(verifier: ClientVerifier, req: Request, audienceBase: string, logger: Logger): Promise<void> {
+/**
+ * Verifies the client JWT of one request against the URL it called; a failure is logged and becomes a bare 401.
+ * @returns the verified issuer
+ */
+async function verifyClient(verifier: ClientVerifier, req: Request, audienceBase: string, logger: Logger): Promise<string | undefined> {
   const path = req.originalUrl.split('?')[0]?.replace(/\/+$/, '') ?? '';
   try {
-    await verifier.verify(req.headers.authorization, `${audienceBase}${path}`);
+    const claims = await verifier.verify(req.headers.authorization, `${audienceBase}${path}`);
+    return claims.iss;
   } catch (error) {
     const e = error instanceof AuthError ? error : new AuthError('invalid-signature-or-claims');
     logger.warn({ event: 'unauthorized', reason: e.failure, ...(e.issuer !== undefined ? { issuer: e.issuer } : {}) }, 'client authentication failed');

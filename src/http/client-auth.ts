@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { TrustedClient } from '../config.js';
+import { LocalJtiRegistry, type JtiRegistry } from './jti-registry.js';
 
 export { ACCEPTABLE_ALGORITHMS, type TrustedClient } from '../config.js';
 
@@ -41,6 +42,8 @@ export interface VerifierOptions {
   readonly clock?: () => number;
   /** Seconds of clock skew tolerated on exp and iat. */
   readonly clockToleranceSeconds?: number;
+  /** Where accepted jtis are remembered: this process alone by default, the record store across replicas in the service. */
+  readonly jtis?: JtiRegistry;
 }
 
 /**
@@ -52,8 +55,7 @@ export interface VerifierOptions {
 export class ClientVerifier {
   private readonly byIssuer: ReadonlyMap<string, TrustedClient>;
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-  /** jti → epoch seconds after which it may be forgotten (the token's exp). */
-  private readonly seenJti = new Map<string, number>();
+  private readonly jtis: JtiRegistry;
   private readonly clock: () => number;
   private readonly tolerance: number;
 
@@ -64,6 +66,7 @@ export class ClientVerifier {
     this.byIssuer = new Map(options.clients.map((c) => [c.iss, c]));
     this.clock = options.clock ?? Date.now;
     this.tolerance = options.clockToleranceSeconds ?? 5;
+    this.jtis = options.jtis ?? new LocalJtiRegistry();
   }
 
   /**
@@ -128,7 +131,11 @@ export class ClientVerifier {
     if (typeof payload.jti !== 'string' || payload.jti === '') {
       throw new AuthError('missing-jti', issuer);
     }
-    this.rememberJti(`${client.iss}\u0000${payload.jti}`, typeof payload.exp === 'number' ? payload.exp : now, now, issuer);
+    // Checked last, once everything else holds: a token that fails any other check never spends its jti.
+    const exp = typeof payload.exp === 'number' ? payload.exp : now;
+    if (!(await this.jtis.claim(client.iss, payload.jti, (exp + this.tolerance) * 1000, this.clock()))) {
+      throw new AuthError('replayed-jti', issuer);
+    }
     return payload;
   }
 
@@ -139,21 +146,5 @@ export class ClientVerifier {
       this.keySets.set(client.jku, set);
     }
     return set;
-  }
-
-  /** Refuses a jti seen before its token expired; forgets expired ones as it goes. */
-  private rememberJti(key: string, exp: number, now: number, issuer: string | undefined): void {
-    const until = this.seenJti.get(key);
-    if (until !== undefined && until + this.tolerance >= now) {
-      throw new AuthError('replayed-jti', issuer);
-    }
-    this.seenJti.set(key, exp);
-    if (this.seenJti.size > 10_000 && this.seenJti.size % 1_000 === 0) {
-      for (const [k, e] of this.seenJti) {
-        if (e + this.tolerance < now) {
-          this.seenJti.delete(k);
-        }
-      }
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -8,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { RecordStore } from './record-store.js';
 import type { Database } from './schema.js';
-import { SqlRecordStore, migrate, type SqlStoreOptions } from './sql-store.js';
+import { INSERT_BATCH, SqlRecordStore, isPermanentSqlError, migrate, type SqlStoreOptions } from './sql-store.js';
+import { sqlState } from './write-queue.js';
 
 /** What tests and benchmarks may set beyond the configuration. */
 export interface StoreOverrides extends Partial<Pick<SqlStoreOptions, 'clock' | 'retryInitialMs' | 'retryMaxMs' | 'warnEveryMs' | 'cleanupBatch' | 'cleanupPauseMs'>> {
@@ -29,8 +31,13 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /**
  * Opens the record: PostgreSQL when DATABASE_URL is set, else the embedded PGlite under NECESSITY_DATA_DIR
  * (one process only: replicas share a PostgreSQL). Applies pending migrations before answering, so a store
- * that opens is a store whose tables are current. Rejects when the database cannot be reached at start:
- * the service then refuses to start rather than run without its record.
+ * that opens is a store whose tables are current.
+ *
+ * A PostgreSQL that cannot be reached at start does not stop the service (issue #13 §4: clinical work comes
+ * first): the store opens degraded, hooks are answered, records wait in the bounded queue, and the migrations
+ * run as soon as the database answers, before the first record is written. What does stop the start is
+ * what waiting cannot mend: a database that answers but refuses the migrations (no CREATE on the schema, a
+ * syntax error), or an embedded database that cannot be opened (its folder is not writable).
  * @param config - the store configuration
  * @param logger - for the queue's warnings and the start-up line (never the URL)
  * @param overrides - schema, in-memory PGlite, queue timings (tests)
@@ -41,21 +48,80 @@ export async function createStore(config: StoreConfig, logger: Logger, overrides
     throw new Error('schema must be a lower-case SQL identifier');
   }
   const engine: RecordStore['engine'] = config.databaseUrl !== undefined ? 'postgres' : 'pglite';
-  const db = config.databaseUrl !== undefined ? postgres(config.databaseUrl.reveal(), schema, logger, overrides) : await pglite(config.dataDir, schema, overrides);
+  const opened =
+    config.databaseUrl !== undefined
+      ? { engine: 'postgres' as const, pool: postgresPool(config.databaseUrl.reveal(), schema, logger, overrides) }
+      : { engine: 'pglite' as const, ...(await pglite(config.dataDir, schema, overrides)) };
+  const db = opened.engine === 'postgres' ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: opened.pool }) }) : opened.kysely;
+  let migrated = true;
   try {
     const applied = await migrate(db, schema);
     logger.info({ event: 'store-ready', engine, migrations: applied }, applied.length > 0 ? 'record store ready; migrations applied' : 'record store ready');
   } catch (error) {
-    await db.destroy().catch(() => undefined);
-    throw error;
+    if (engine === 'pglite' || isPermanentSqlError(error)) {
+      await db.destroy().catch(() => undefined);
+      throw error;
+    }
+    migrated = false;
+    logger.warn(
+      { event: 'store-unreachable', engine, errorName: error instanceof Error ? error.name : typeof error, ...sqlState(error) },
+      'the database cannot be reached at start: serving degraded, records wait in memory and the migrations run when it answers',
+    );
   }
   return new SqlRecordStore(db, {
     engine,
     logger,
     queueMax: config.queueMax,
     writeTimeoutMs: config.writeTimeoutMs,
+    schema,
+    migrated,
+    insertBatch: opened.engine === 'postgres' ? preparedInsert(opened.pool) : sessionPreparedInsert(opened, schema),
     ...pick(overrides),
   });
+}
+
+/** A statement name that follows the text, so a changed statement is never confused with one prepared before. */
+const INSERT_NAME = `necessity_record_${createHash('sha256').update(INSERT_BATCH).digest('hex').slice(0, 12)}`;
+
+/**
+ * The record's insert on PostgreSQL as a named prepared statement, parsed and planned once per connection
+ * instead of once per batch. Measured one call per statement (a quiet service, no batching): PostgreSQL's CPU
+ * per statement fell from 1,260–1,360 µs to 740–900 µs.
+ */
+function preparedInsert(pool: pg.Pool): (values: readonly [string, string, string]) => Promise<void> {
+  return async (values) => {
+    await pool.query({ name: INSERT_NAME, text: INSERT_BATCH, values: [...values] });
+  };
+}
+
+/**
+ * The record's insert on PGlite: prepared once in its single session (PREPARE), then run with EXECUTE. EXECUTE
+ * takes no bind parameters, so the three JSON texts go in as dollar-quoted literals under a tag that does not
+ * occur in them (quoting that needs no escaping, whatever standard_conforming_strings says). Measured one call
+ * per statement in the WASM engine, which runs in the service's own process: 1.7–2.0 ms instead of 2.5–4.0 ms.
+ * The driver's connection is held throughout, so no other caller's statement or transaction interleaves.
+ */
+function sessionPreparedInsert(embedded: { kysely: Kysely<Database>; pglite: PGlite }, schema: string): (values: readonly [string, string, string]) => Promise<void> {
+  const name = `${INSERT_NAME}_${schema}`;
+  let prepared = false;
+  return (values) =>
+    embedded.kysely.connection().execute(async () => {
+      if (!prepared) {
+        await embedded.pglite.exec(`prepare ${name} (json, json, json) as ${INSERT_BATCH}`);
+        prepared = true;
+      }
+      await embedded.pglite.exec(`execute ${name} (${values.map(dollarQuoted).join(', ')})`);
+    });
+}
+
+/** A dollar-quoted literal of the text, under a random tag it does not contain. */
+export function dollarQuoted(text: string): string {
+  for (;;) {
+    const tag = `$q${randomBytes(6).toString('hex')}$`;
+    if (!text.includes(tag)) {
+      return `${tag}${text}${tag}`;
+    }
+  }
 }
 
 function pick(o: StoreOverrides): Partial<SqlStoreOptions> {
@@ -69,7 +135,7 @@ function pick(o: StoreOverrides): Partial<SqlStoreOptions> {
   return out;
 }
 
-function postgres(url: string, schema: string, logger: Logger, overrides: StoreOverrides): Kysely<Database> {
+function postgresPool(url: string, schema: string, logger: Logger, overrides: StoreOverrides): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: overrides.poolMax ?? 10,
@@ -93,10 +159,10 @@ function postgres(url: string, schema: string, logger: Logger, overrides: StoreO
   pool.on('connect', (client) => {
     client.on('error', lost);
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return pool;
 }
 
-async function pglite(dataDir: string, schema: string, overrides: StoreOverrides): Promise<Kysely<Database>> {
+async function pglite(dataDir: string, schema: string, overrides: StoreOverrides): Promise<{ kysely: Kysely<Database>; pglite: PGlite }> {
   let db: PGlite;
   if (overrides.pglite !== undefined) {
     db = overrides.pglite;
@@ -113,5 +179,5 @@ async function pglite(dataDir: string, schema: string, overrides: StoreOverrides
     await sql`create schema if not exists ${sql.id(schema)}`.execute(kysely);
     await sql`set search_path to ${sql.id(schema)}`.execute(kysely);
   }
-  return kysely;
+  return { kysely, pglite: db };
 }

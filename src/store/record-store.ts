@@ -79,10 +79,31 @@ export interface InvocationRecord {
    * CdsResponse), written as JSON.stringify writes it, so its text and key order are kept.
    */
   readonly response: object;
+  /**
+   * The response's JSON text, when the caller already serialised it to send it (it must be
+   * JSON.stringify(response)): stored as it is, so the record holds the very text sent and the response is not
+   * serialised twice on the signing path.
+   */
+  readonly responseText?: string;
   /** Sources that could not be read, as "Type:failure" ("Condition:timeout"). */
   readonly unreadable: readonly string[];
   readonly fhirRequests: number;
   readonly durationMs: number;
+  /**
+   * The per-determination questionnaires the response's cards link to, written in the same statement as the
+   * call (one insert per call, batched with the calls that arrive together) and served by every replica until
+   * their expiresAt. Not part of the call's record as read back: they live in the questionnaire table and
+   * expire after their day.
+   */
+  readonly questionnaires?: readonly QuestionnaireRecord[];
+}
+
+/** A per-determination questionnaire kept for the links of a card: any JSON-serialisable object, until expiresAt. */
+export interface QuestionnaireRecord {
+  readonly id: string;
+  readonly payload: object;
+  /** Epoch ms. */
+  readonly expiresAt: number;
 }
 
 /** What became of a record handed to the store. */
@@ -119,7 +140,7 @@ export interface AssertionRecord {
 }
 
 /** A line of the invocation list: everything but the response body. */
-export type InvocationSummary = Omit<InvocationRecord, 'response'>;
+export type InvocationSummary = Omit<InvocationRecord, 'response' | 'responseText' | 'questionnaires'>;
 
 export interface InvocationQuery {
   /** Epoch ms, inclusive. */

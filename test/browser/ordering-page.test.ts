@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
 import { createDemo } from '../../src/demo/demo-app.js';
 import { silentLogger } from '../../src/logger.js';
+import { testStore } from '../support/test-store.js';
 
 const OUTPUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-output');
 let server: Server;
@@ -16,7 +17,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_MIRROR_SYSTEM_ACTIONS: 'on' }), silentLogger);
+  const demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_MIRROR_SYSTEM_ACTIONS: 'on' }), silentLogger, testStore());
   server = demo.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

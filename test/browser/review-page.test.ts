@@ -36,7 +36,7 @@ beforeAll(async () => {
   mix = dashboardMix(today - (MIX.days - 1) * DAY_MS);
   await Promise.all(mix.records.map((r) => store.recordInvocation(r)));
   await store.recordFeedback(mix.feedback);
-  const demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_REVIEWER_TOKENS: TOKEN }), silentLogger, { store, history: false });
+  const demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_REVIEWER_TOKENS: TOKEN }), silentLogger, store, { history: false });
   server = demo.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

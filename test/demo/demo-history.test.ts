@@ -34,6 +34,8 @@ describe('the demo writes a month of history into an empty record, once', () => 
     expect(failures.failures.map((f) => f.failure)).toEqual(expect.arrayContaining(['server-error', 'timeout']));
     const sources = await store.factSources(month);
     expect(sources.some((s) => s.sources.includes('answer'))).toBe(true);
+    // The demo's note patients: their deciding facts come from notes, recorded with the quote the card showed.
+    expect(sources.some((s) => s.sources.includes('note'))).toBe(true);
     const feedback = await store.feedbackByDecision(month);
     expect(feedback.reduce((n, f) => n + f.accepted, 0)).toBeGreaterThan(0);
     expect(feedback.reduce((n, f) => n + f.overridden, 0)).toBeGreaterThan(0);
@@ -41,6 +43,8 @@ describe('the demo writes a month of history into an empty record, once', () => 
     const line = (await store.listDeterminations({ ...month, limit: 1 })).items[0];
     const opened = await store.getDetermination(line?.id ?? '');
     expect(JSON.stringify(opened?.invocation.response)).toContain(opened?.determination.cardUuid ?? 'no card');
+    // Renamed together: the recorded assertion id is the one on the order in the recorded response.
+    expect(JSON.stringify(opened?.invocation.response)).toContain(opened?.determination.coverageAssertionId ?? 'no assertion');
   }, 120_000);
 
   test('a restart finds the record holding calls and writes nothing more', async () => {

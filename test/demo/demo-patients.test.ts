@@ -2,6 +2,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import { createDemo, type Demo } from '../../src/demo/demo-app.js';
 import { silentLogger } from '../../src/logger.js';
+import { testStore } from '../support/test-store.js';
 import { determinations, responseProblems } from '../support/conformance.js';
 import { fulfilPrefetch, hookRequest } from '../support/ehr.js';
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_MIRROR_SYSTEM_ACTIONS: 'on' }), silentLogger);
+  demo = await createDemo(loadConfig({ CDS_AUTH: 'off', CDS_MIRROR_SYSTEM_ACTIONS: 'on' }), silentLogger, testStore());
   server = demo.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { loadPlans } from '../../src/crd/plans.js';
 import { silentLogger } from '../../src/logger.js';
 import { createService } from '../../src/service.js';
+import { createStore } from '../../src/store/create-store.js';
 import {
   configMaps,
   container,
@@ -126,15 +127,22 @@ describe('traffic reaches the service port, and the probes ask the service what 
     // The plans file is mounted from the necessity-plans ConfigMap; here it is read from where kustomize takes it.
     const config = loadConfig({ ...containerEnvironment(), NODE_ENV: 'production', CDS_PLANS_FILE: join(repoRoot, 'deploy', 'kubernetes', 'plans.json') });
     expect(config.auth).toBe('on');
-    const app = createService({ ...config, port: 0 }, silentLogger);
-    const health = await request(app).get('/healthz');
-    const ready = await request(app).get('/readyz');
-    expect(health.status).toBe(200);
-    expect(ready.status).toBe(200);
-    // Degraded (database unreachable, records queued) still answers 200: the replica stays in rotation.
-    expect(['ready', 'degraded']).toContain((ready.body as { status: string }).status);
-    const hook = await request(app).post('/cds-services/cohere-lumbar-mri').send({});
-    expect(hook.status).toBe(401);
+    // The manifests' DATABASE_URL names the cluster's postgres service, which does not resolve here: the store
+    // opens degraded, as a pod does when its database is not up yet, and the service starts all the same.
+    const store = await createStore(config.store, silentLogger);
+    try {
+      const app = createService({ ...config, port: 0 }, silentLogger, store);
+      const health = await request(app).get('/healthz');
+      const ready = await request(app).get('/readyz');
+      expect(health.status).toBe(200);
+      expect(ready.status).toBe(200);
+      // Degraded (database unreachable, records queued) still answers 200: the replica stays in rotation.
+      expect(['ready', 'degraded']).toContain((ready.body as { status: string }).status);
+      const hook = await request(app).post('/cds-services/cohere-lumbar-mri').send({});
+      expect(hook.status).toBe(401);
+    } finally {
+      await store.close(1_000);
+    }
   });
 
   test('a starting replica gets a minute before liveness may restart it', () => {

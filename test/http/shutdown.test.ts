@@ -7,12 +7,14 @@ import { drain, startService } from '../../src/server.js';
 import { condition, order } from '../support/clinical.js';
 import { hookRequest } from '../support/ehr.js';
 import { startFhirTestServer } from '../support/fhir-test-server.js';
+import { testStore } from '../support/test-store.js';
 
 test('on shutdown an in-flight order-sign finishes with its answer, and new calls are refused', async () => {
   const token = randomUUID();
   const fhir = await startFhirTestServer({ token, resources: [{ resourceType: 'Patient', id: 'pat' } as Resource, condition('Z85.46')] });
   fhir.faults.delayMs = 300;
-  const server = await startService({ ...loadConfig({}), port: 0 }, silentLogger);
+  const running = await startService({ ...loadConfig({}), port: 0 }, silentLogger, { store: testStore() });
+  const server = running.server;
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/cohere-lumbar-mri`;
   const inFlight = fetch(url, {
     method: 'POST',
@@ -26,5 +28,6 @@ test('on shutdown an in-flight order-sign finishes with its answer, and new call
   expect(res.status).toBe(200);
   expect(((await res.json()) as { cards: unknown[] }).cards).toHaveLength(1);
   await drained;
+  await running.stopRetention();
   await fhir.close();
 });

@@ -25,7 +25,7 @@ test('without DATABASE_URL the record lives under NECESSITY_DATA_DIR and a resta
       await second.close();
     }
     const ready = lines.filter((l) => l.event === 'store-ready');
-    expect(ready.map((l) => l.migrations)).toEqual([['0001-record', '0002-dashboard'], []]);
+    expect(ready.map((l) => l.migrations)).toEqual([['0001-record', '0002-dashboard', '0003-toast-compression'], []]);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
