@@ -17,4 +17,17 @@ export const noRecord: RecordStore = {
   health: () => Promise.resolve({ status: 'ok', queued: 0 }),
   flush: () => Promise.resolve({ remaining: 0 }),
   close: () => Promise.resolve({ remaining: 0 }),
+  // The dashboard reads an empty record.
+  decisionsPerDay: () => Promise.resolve([]),
+  orderCodes: () => Promise.resolve([]),
+  factSources: () => Promise.resolve([]),
+  missingFacts: () => Promise.resolve({ documentationNeeded: 0, facts: [] }),
+  feedbackByDecision: () => Promise.resolve([]),
+  overrideReasons: () => Promise.resolve([]),
+  overridesByCriterion: () => Promise.resolve([]),
+  fhirFailures: () => Promise.resolve({ invocations: 0, withFailure: 0, failures: [] }),
+  hookDurations: () => Promise.resolve([]),
+  notesUnread: () => Promise.resolve([]),
+  listDeterminations: () => Promise.resolve({ items: [] }),
+  getDetermination: () => Promise.resolve(undefined),
 };
