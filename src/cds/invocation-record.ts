@@ -7,7 +7,7 @@ import type { Action } from './cds-types.js';
 import type { HookRequest } from './hook-request.js';
 import type { Determination, DeterminationEvidence } from './determine.js';
 import type { DecidedOrder, OrderHookResult } from './order-hook.js';
-import { quotedNotes } from './render-card.js';
+import { quotedNotes, sameQuote } from './render-card.js';
 
 /** What the HTTP edge knows of a call beyond the hook's result. */
 export interface InvocationContext {
@@ -102,7 +102,9 @@ function evidenceRecord(det: Determination, e: DeterminationEvidence): EvidenceR
     return { fact: e.fact, reference: e.reference, source: 'code' };
   }
   const quoted = fact ? [...quotedNotes(fact.evidence), ...quotedNotes(fact.negating)] : [];
-  const same = quoted.find((q) => q.reference === e.reference && q.note?.span.in === span.in && q.note.span.start === span.start && q.note.span.end === span.end);
+  const mention = [...(fact?.evidence ?? []), ...(fact?.negating ?? [])].find((q) => q.reference === e.reference && q.note?.span.in === span.in && q.note.span.start === span.start && q.note.span.end === span.end);
+  // The card showed this mention's sentence (itself, or another mention's in the same sentence).
+  const same = mention !== undefined ? quoted.find((q) => sameQuote(q, mention)) : undefined;
   return {
     fact: e.fact,
     reference: e.reference,

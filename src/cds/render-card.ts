@@ -56,7 +56,19 @@ const QUOTES_PER_FACT = 3;
  * The record keeps exactly these quotes and no other note text (issue #13 §2).
  */
 export function quotedNotes(list: readonly Evidence[]): Evidence[] {
-  return list.filter((e) => e.note !== undefined).slice(0, QUOTES_PER_FACT);
+  const quoted: Evidence[] = [];
+  for (const e of list) {
+    // Two mentions in one sentence ("denies night pain or pain worse lying flat") are one quote.
+    if (e.note !== undefined && quoted.length < QUOTES_PER_FACT && !quoted.some((q) => sameQuote(q, e))) {
+      quoted.push(e);
+    }
+  }
+  return quoted;
+}
+
+/** Whether two pieces of note evidence quote the same sentence of the same note. */
+export function sameQuote(a: Evidence, b: Evidence): boolean {
+  return a.reference === b.reference && a.note !== undefined && b.note !== undefined && a.note.span.in === b.note.span.in && a.note.quote === b.note.quote;
 }
 
 /**
@@ -83,7 +95,7 @@ function evidenceLines(list: readonly Evidence[], t: CardTemplates['detail']): s
       lines.push(`  - ${evidenceLine(e)}`);
     } else if (quoted.has(e)) {
       lines.push(`  - ${noteLine(e, t)}`);
-    } else {
+    } else if (![...quoted].some((q) => sameQuote(q, e))) {
       more++;
     }
   }

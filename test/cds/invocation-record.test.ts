@@ -133,6 +133,17 @@ describe('the record of a hook call says what was decided, for whom, under which
     expect(item).toMatchObject({ reference: 'DocumentReference/ros', assertion: 'negated', source: 'note' });
   });
 
+  test('"Denies night pain or pain worse lying flat" is quoted once on the card, and both of its mentions are recorded with that quote', async () => {
+    const ros = note('MSK: Denies night pain or pain worse lying flat.', { id: 'ros' });
+    const { result, record } = await signed([{ ...condition('M54.50', { onset: daysAgo(10) }), id: 'lbp' }, ros]);
+    const detail = (result.response.cards[0] as { detail: string }).detail;
+    expect(detail.split('Denies night pain or pain worse lying flat.').length - 1).toBe(1);
+    expect(detail).not.toMatch(/more mention/);
+    const items = record.determinations[0]?.evidence.filter((e) => e.fact === 'rf.night-pain-supine') ?? [];
+    expect(items).toHaveLength(2);
+    expect(items.map((e) => e.quote)).toEqual(['MSK: Denies night pain or pain worse lying flat.', 'MSK: Denies night pain or pain worse lying flat.']);
+  });
+
   test('mentions beyond the three a card quotes keep their span but no quote', async () => {
     const notes = [1, 2, 3, 4, 5].map((i) => note(`Visit ${i}: saddle anesthesia persists.`, { id: `n${i}`, date: daysAgo(i) }));
     const { record } = await signed([{ ...condition('M54.50', { onset: daysAgo(10) }), id: 'lbp' }, ...notes]);
