@@ -5,7 +5,7 @@ import { gatherRecord, openSession, type GatherOptions, type GatherRequest, type
 import { medicationReads } from '../fhir/medication-follow-up.js';
 import { noteAttachmentReads } from '../fhir/note-attachments.js';
 import type { LoadedPolicy } from '../policy/load-policy.js';
-import type { Criterion } from '../engine/criterion.js';
+import { policyLookup } from '../policy/policy-lookup.js';
 import { chooseCoverage, coverageEvidence, payerOrganizations, type CoverageSituation } from '../crd/coverage-choice.js';
 import { isOn, readConfiguration, type ConfigurationOptions } from '../crd/configuration.js';
 import { linkedQuestionnaires } from '../crd/idempotence.js';
@@ -103,7 +103,7 @@ const UNREVIEWED_REASON: Readonly<Record<UnreviewedSituation, string>> = {
 export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, receivedAt: number, baseUrl: string) => Promise<OrderHookResult> {
   const { loaded, templates } = deps;
   const renderer = new CardRenderer(loaded, templates);
-  const labels = labelsOf(loaded);
+  const labels = policyLookup(loaded.policy).words;
   const labelOf = (id: string): string => labels.get(id) ?? id;
   const wording: CrdWording = {
     loaded,
@@ -262,20 +262,3 @@ function respond(cards: readonly Card[], systemActions: readonly Action[], mirro
   return { cards, systemActions, ...(mirror ? { extension: { systemActions } } : {}) };
 }
 
-/** Plain words for every fact (the policy's words) and named criterion (its label), looked up by id. */
-function labelsOf(loaded: LoadedPolicy): Map<string, string> {
-  const labels = new Map(loaded.policy.facts.map((f) => [f.id, f.words]));
-  const visit = (c: Criterion): void => {
-    if (c.id !== undefined && !labels.has(c.id)) {
-      labels.set(c.id, c.label ?? c.clause ?? c.id);
-    }
-    if (c.kind === 'all' || c.kind === 'any') {
-      c.of.forEach(visit);
-    } else if (c.kind === 'not' || c.kind === 'documented') {
-      visit(c.of);
-    }
-  };
-  visit(loaded.policy.indications);
-  visit(loaded.policy.nonIndications);
-  return labels;
-}

@@ -39,3 +39,36 @@ export interface FactCriterion extends Labelled {
   readonly kind: 'fact';
   readonly fact: string;
 }
+
+/** The direct children of a criterion, for walks over the tree. */
+export function childrenOf(criterion: Criterion): readonly Criterion[] {
+  switch (criterion.kind) {
+    case 'all':
+    case 'any':
+      return criterion.of;
+    case 'not':
+    case 'documented':
+      return [criterion.of];
+    case 'fact':
+      return [];
+  }
+}
+
+/**
+ * Every criterion that carries an id, in tree order (depth first, the first tree first), each id once: the
+ * criteria a policy names publicly (SPEC §5) and the ones its cards, pages and reviewers' views cite.
+ * @param roots - the trees
+ */
+export function namedCriteria(...roots: readonly Criterion[]): Criterion[] {
+  const found: Criterion[] = [];
+  const ids = new Set<string>();
+  const visit = (c: Criterion): void => {
+    if (c.id !== undefined && !ids.has(c.id)) {
+      ids.add(c.id);
+      found.push(c);
+    }
+    childrenOf(c).forEach(visit);
+  };
+  roots.forEach(visit);
+  return found;
+}

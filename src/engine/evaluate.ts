@@ -1,4 +1,4 @@
-import type { Criterion } from './criterion.js';
+import { childrenOf, type Criterion } from './criterion.js';
 import { documented, kleeneAll, kleeneAny, kleeneNot, type Truth } from './truth.js';
 
 /** How every criterion of a tree evaluated: the determination's explanation. */
@@ -91,20 +91,12 @@ export function leafFacts(criterion: Criterion, into: string[] = [], seen: Set<C
     return into;
   }
   seen.add(criterion);
-  switch (criterion.kind) {
-    case 'all':
-    case 'any':
-      criterion.of.forEach((c) => leafFacts(c, into, seen));
-      break;
-    case 'not':
-    case 'documented':
-      leafFacts(criterion.of, into, seen);
-      break;
-    case 'fact':
-      if (!into.includes(criterion.fact)) {
-        into.push(criterion.fact);
-      }
-      break;
+  if (criterion.kind === 'fact') {
+    if (!into.includes(criterion.fact)) {
+      into.push(criterion.fact);
+    }
+  } else {
+    childrenOf(criterion).forEach((c) => leafFacts(c, into, seen));
   }
   return into;
 }

@@ -1,3 +1,4 @@
+import { namedCriteria } from '../engine/criterion.js';
 import { leafFacts } from '../engine/evaluate.js';
 import type { FactDefinition, Policy } from './policy-types.js';
 
@@ -6,6 +7,8 @@ export interface PolicyLookup {
   readonly facts: ReadonlyMap<string, FactDefinition>;
   /** Every fact a clinician can attest: the leaves of both trees (SPEC §5), in tree order. */
   readonly askable: readonly string[];
+  /** Plain words for every fact (the policy's words) and named criterion (its label, else its clause), by id. */
+  readonly words: ReadonlyMap<string, string>;
 }
 
 const lookups = new WeakMap<Policy, PolicyLookup>();
@@ -21,8 +24,19 @@ export function policyLookup(policy: Policy): PolicyLookup {
     lookup = {
       facts: new Map(policy.facts.map((f) => [f.id, f])),
       askable: [...new Set([...leafFacts(policy.indications), ...leafFacts(policy.nonIndications)])],
+      words: wordsOf(policy),
     };
     lookups.set(policy, lookup);
   }
   return lookup;
+}
+
+function wordsOf(policy: Policy): Map<string, string> {
+  const words = new Map(policy.facts.map((f) => [f.id, f.words]));
+  for (const c of namedCriteria(policy.indications, policy.nonIndications)) {
+    if (c.id !== undefined && !words.has(c.id)) {
+      words.set(c.id, c.label ?? c.clause ?? c.id);
+    }
+  }
+  return words;
 }

@@ -2,7 +2,7 @@
  * The policy as a page for the clinician who clicks a card's policy link: the payer's text with its headings,
  * lists and emphasis, an anchor on every clause the criteria cite, and an index of those criteria.
  */
-import type { Criterion } from '../engine/criterion.js';
+import { namedCriteria } from '../engine/criterion.js';
 import { escapeHtml, htmlPage } from '../html.js';
 import type { LoadedPolicy } from './load-policy.js';
 import { clauseAnchor, clauseName, parsePolicyText, type ListItem, type PolicyBlock } from './policy-text.js';
@@ -53,20 +53,9 @@ function blockHtml(b: PolicyBlock): string {
 
 /** The named criteria of both trees with their clauses, in tree order. */
 export function citedClauses(loaded: LoadedPolicy): { readonly id: string; readonly label: string; readonly clause: string }[] {
-  const found: { id: string; label: string; clause: string }[] = [];
-  const visit = (c: Criterion): void => {
-    if (c.id !== undefined && c.clause !== undefined && !found.some((f) => f.id === c.id)) {
-      found.push({ id: c.id, label: c.label ?? c.id, clause: c.clause });
-    }
-    if (c.kind === 'all' || c.kind === 'any') {
-      c.of.forEach(visit);
-    } else if (c.kind === 'not' || c.kind === 'documented') {
-      visit(c.of);
-    }
-  };
-  visit(loaded.policy.indications);
-  visit(loaded.policy.nonIndications);
-  return found;
+  return namedCriteria(loaded.policy.indications, loaded.policy.nonIndications).flatMap((c) =>
+    c.id !== undefined && c.clause !== undefined ? [{ id: c.id, label: c.label ?? c.id, clause: c.clause }] : [],
+  );
 }
 
 const pages = new WeakMap<LoadedPolicy, string>();

@@ -4,12 +4,11 @@ import { ServiceError } from '../http/errors.js';
 import { reviewerAuth } from '../http/reviewer-auth.js';
 import type { Logger } from '../logger.js';
 import { addDashboardRoutes } from './dashboard-routes.js';
+import { fromStore, queryParameters } from './query-parameters.js';
 import type { ReviewVocabulary } from './vocabulary.js';
 import {
   DECISIONS,
-  InvalidCursorError,
   MAX_PAGE_SIZE,
-  StoreUnavailableError,
   type AssertionRecord,
   type DeterminationRecord,
   type FeedbackRecord,
@@ -33,8 +32,6 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 const ASSERTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-/** An instant with a time zone, as FHIR instants are written (2026-11-30T12:00:00Z, …+01:00). */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const LIST_PARAMETERS = new Set(['since', 'until', 'decision', 'patient', 'limit', 'cursor']);
 
 /**
@@ -81,26 +78,7 @@ export function auditRouter(deps: AuditDeps): express.Router {
 
 /** Reads and checks the list's query parameters; the first wrong one is named in the 400. */
 export function listQuery(raw: Record<string, unknown>): InvocationQuery {
-  for (const key of Object.keys(raw)) {
-    if (!LIST_PARAMETERS.has(key)) {
-      throw new ServiceError('INVALID_QUERY', `unknown parameter '${key.slice(0, 32)}' (accepted: ${[...LIST_PARAMETERS].join(', ')})`, key.slice(0, 32));
-    }
-    if (typeof raw[key] !== 'string') {
-      throw new ServiceError('INVALID_QUERY', `${key} must be given once`, key);
-    }
-  }
-  const value = (key: string): string | undefined => raw[key] as string | undefined;
-  const instant = (key: string): number | undefined => {
-    const v = value(key);
-    if (v === undefined) {
-      return undefined;
-    }
-    const ms = INSTANT.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) {
-      throw new ServiceError('INVALID_QUERY', `${key} must be an instant with a time zone, such as 2026-11-30T00:00:00Z`, key);
-    }
-    return ms;
-  };
+  const { value, instant } = queryParameters(raw, LIST_PARAMETERS);
   const since = instant('since');
   const until = instant('until');
   if (since !== undefined && until !== undefined && since >= until) {
@@ -133,20 +111,6 @@ export function listQuery(raw: Record<string, unknown>): InvocationQuery {
   };
 }
 
-/** Store failures in catalog terms: a database that is away is a 503, a foreign cursor a 400. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) {
-      throw new ServiceError('STORE_UNAVAILABLE');
-    }
-    if (error instanceof InvalidCursorError) {
-      throw new ServiceError('INVALID_QUERY', 'cursor must be the next value of a previous page', 'cursor');
-    }
-    throw error;
-  }
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

@@ -1,6 +1,7 @@
 import type { Decision } from '../engine/decide.js';
 import { ServiceError } from '../http/errors.js';
 import { DECISIONS, type DashboardFilter } from '../store/record-store.js';
+import { queryParameters } from './query-parameters.js';
 
 export const DAY_MS = 86_400_000;
 /** The period when the reviewer names none (issue #14: "default the last 30 days"). */
@@ -8,8 +9,6 @@ export const DEFAULT_PERIOD_DAYS = 30;
 /** The longest period one question may cover: a year of days (leap years included). */
 export const MAX_PERIOD_DAYS = 366;
 
-/** An instant with a time zone, as FHIR instants are written (2026-11-30T12:00:00Z, …+01:00). */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 /** An order code as recorded: "system|code" (the system a URI or OID, the code without spaces). */
 const ORDER_CODE = /^[A-Za-z0-9:/._~%#-]{1,200}\|[A-Za-z0-9._-]{1,64}$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,512}$/;
@@ -43,26 +42,7 @@ const COMMON = ['since', 'until', 'orderCode', 'format'];
  */
 export function dashboardQuery(raw: Record<string, unknown>, now: number, accepts: Accepts = {}): DashboardQuery {
   const allowed = new Set([...COMMON, ...(accepts.decision ? ['decision'] : []), ...(accepts.limit ? ['limit'] : []), ...(accepts.cursor ? ['cursor'] : [])]);
-  for (const key of Object.keys(raw)) {
-    if (!allowed.has(key)) {
-      throw new ServiceError('INVALID_QUERY', `unknown parameter '${key.slice(0, 32)}' (accepted: ${[...allowed].join(', ')})`, key.slice(0, 32));
-    }
-    if (typeof raw[key] !== 'string') {
-      throw new ServiceError('INVALID_QUERY', `${key} must be given once`, key);
-    }
-  }
-  const value = (key: string): string | undefined => raw[key] as string | undefined;
-  const instant = (key: string): number | undefined => {
-    const v = value(key);
-    if (v === undefined) {
-      return undefined;
-    }
-    const ms = INSTANT.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) {
-      throw new ServiceError('INVALID_QUERY', `${key} must be an instant with a time zone, such as 2026-11-30T00:00:00Z`, key);
-    }
-    return ms;
-  };
+  const { value, instant } = queryParameters(raw, allowed);
   const givenSince = instant('since');
   const givenUntil = instant('until');
   const until = givenUntil ?? (givenSince !== undefined ? Math.max(now, givenSince + 1) : now);

@@ -4,10 +4,8 @@ import { ServiceError } from '../http/errors.js';
 import {
   DECISIONS,
   EVIDENCE_SOURCES,
-  InvalidCursorError,
   MAX_EXPORT_PAGE_SIZE,
   MAX_PAGE_SIZE,
-  StoreUnavailableError,
   type AssertionRecord,
   type DashboardFilter,
   type DashboardQueries,
@@ -18,6 +16,7 @@ import {
 } from '../store/record-store.js';
 import { csvLine, csvTable, type CsvValue } from './csv.js';
 import { dashboardQuery, daysOf, type Accepts, type DashboardQuery } from './dashboard-query.js';
+import { fromStore } from './query-parameters.js';
 import type { ReviewVocabulary } from './vocabulary.js';
 
 export interface DashboardDeps {
@@ -311,20 +310,6 @@ export function addDashboardRoutes(router: express.Router, deps: DashboardDeps):
   });
 }
 
-/** Store failures in catalog terms: a database that is away is a 503, a foreign cursor a 400. */
-async function fromStore<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) {
-      throw new ServiceError('STORE_UNAVAILABLE');
-    }
-    if (error instanceof InvalidCursorError) {
-      throw new ServiceError('INVALID_QUERY', 'cursor must be the next value of a previous page', 'cursor');
-    }
-    throw error;
-  }
-}
 
 function fileName(name: string, f: DashboardFilter): string {
   const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 import type { Coding } from 'fhir/r4.js';
-import type { Criterion } from '../engine/criterion.js';
+import { policyLookup } from '../policy/policy-lookup.js';
 import type { Policy } from '../policy/policy-types.js';
 
 /**
@@ -21,19 +21,7 @@ export interface ReviewVocabulary {
  * @param overrideReasons - the override reasons the cards offer (cards/determination.json)
  */
 export function reviewVocabulary(policy: Policy, overrideReasons: readonly Coding[]): ReviewVocabulary {
-  const words = new Map(policy.facts.map((f) => [f.id, f.words]));
-  const visit = (c: Criterion): void => {
-    if (c.id !== undefined && !words.has(c.id)) {
-      words.set(c.id, c.label ?? c.clause ?? c.id);
-    }
-    if (c.kind === 'all' || c.kind === 'any') {
-      c.of.forEach(visit);
-    } else if (c.kind === 'not' || c.kind === 'documented') {
-      visit(c.of);
-    }
-  };
-  visit(policy.indications);
-  visit(policy.nonIndications);
+  const { words } = policyLookup(policy);
   return {
     words: (id) => words.get(id) ?? id,
     overrideReason: (code, system) => {
