@@ -125,17 +125,10 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     const { inScope, all, unread } = await findOrders(request, session, loaded);
     const unreadCard = unreadOrdersCard(unread, wording);
     if (inScope.length === 0) {
+      // No lumbar MRI order: {"cards": []}, or only the card naming orders that could not be read.
       const cards = unreadCard ? configuredCards(configurationCard(config, wording), [unreadCard], config) : [];
-      return {
-        response: { cards },
-        decisions: NO_DECISIONS,
-        fhirRequests: session.requests,
-        unchecked: unread.map((u) => `ServiceRequest:${u.failure}`),
-        configuration: configurationProblems,
-        orders: NO_DECISIONS,
-        decided: NO_DECISIONS,
-        questionnaires: NO_DECISIONS,
-      };
+      const unchecked = unread.map((u) => `ServiceRequest:${u.failure}`);
+      return { response: { cards }, decisions: NO_DECISIONS, fhirRequests: session.requests, unchecked, configuration: configurationProblems, orders: NO_DECISIONS, decided: NO_DECISIONS, questionnaires: NO_DECISIONS };
     }
     // Read after the searches, under the same token and deadline: payer Organizations the coverage names (SPEC §7.1),
     // note texts held in Binaries (SPEC §8.1), and the Medications prescriptions name by reference (SPEC §4.1).
@@ -153,50 +146,49 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
       return id !== undefined && (id === loaded.policy.id || served.has(id));
     };
     const kept: KeptQuestionnaire[] = [];
-    const decided: { determination: Determination; card: Card; action?: Action }[] = [];
-
-    const cards: Card[] = [];
+    const decided: DecidedOrder[] = [];
     const systemActions: Action[] = [];
     const decisions: string[] = [];
-    const determinations: Determination[] = [];
     const unreviewed = new Map<UnreviewedSituation, { order: ServiceRequest; via?: string | undefined; plan?: Plan | undefined }[]>();
+
+    /** A member of a reviewed plan (or coverage that could not be read): decide, show, assert (SPEC §6, §7, §7.1). */
+    const decideOrder = (order: ServiceRequest, via: string | undefined, situation: CoverageSituation & { kind: 'served' | 'unreadable' }): DecidedOrder & { card: Card } => {
+      const det = determine(loaded, record, index, order, all, receivedAt);
+      const questionnaire = questionnaireFor(det, baseUrl, kept);
+      const plan = situation.kind === 'served' ? situation.plan : undefined;
+      const card = renderer.card(det, situation.kind === 'served' ? 'active' : 'unreadable', policyUrl, {
+        questionnaire,
+        suggestions: suggestionsFor(det, questionnaire, request.context.patientId, receivedAt, loaded),
+      });
+      const shown = crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined);
+      const action = wantsCoverageInfo
+        ? coverageAction(order, assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire), wording, questionnaireServed)
+        : undefined;
+      return { determination: det, card: shown, ...(action ? { action } : {}) };
+    };
+
     for (const { order, via } of inScope) {
       const situation: CoverageSituation = chooseCoverage(evidence, deps.plans, order, nowFor(order, receivedAt));
       if (situation.kind === 'served' || situation.kind === 'unreadable') {
-        const det = determine(loaded, record, index, order, all, receivedAt);
-        determinations.push(det);
-        decisions.push(det.outcome.decision);
-        const questionnaire = questionnaireFor(det, baseUrl, kept);
-        const plan = situation.kind === 'served' ? situation.plan : undefined;
-        const card = renderer.card(det, situation.kind === 'served' ? 'active' : 'unreadable', policyUrl, {
-          questionnaire,
-          suggestions: suggestionsFor(det, questionnaire, request.context.patientId, receivedAt, loaded),
-        });
-        const shown = crdCard(card, det, plan, via, wording, request.hook === 'order-dispatch' ? request.context.performer : undefined);
-        cards.push(shown);
-        let action: Action | undefined;
-        if (wantsCoverageInfo) {
-          const assertion = assertionForDetermination(det, situation, config, wording, labelOf, receivedAt, questionnaire);
-          action = coverageAction(order, assertion, wording, questionnaireServed);
-          if (action) {
-            systemActions.push(action);
-          }
+        const one = decideOrder(order, via, situation);
+        decided.push(one);
+        decisions.push(one.determination.outcome.decision);
+        if (one.action) {
+          systemActions.push(one.action);
         }
-        decided.push({ determination: det, card: shown, ...(action ? { action } : {}) });
         continue;
       }
+      // SPEC §7.1: not this policy's member. One card for the request, but each order its own not-covered assertion.
       decisions.push(`coverage:${UNREVIEWED_REASON[situation.kind]}`);
       const group = unreviewed.get(situation.kind) ?? [];
       group.push({ order, via, ...(situation.kind === 'not-in-force' ? { plan: situation.plan } : {}) });
       unreviewed.set(situation.kind, group);
-      if (wantsCoverageInfo) {
-        // SPEC §7.1: one card for the request, but each order still gets its own not-covered assertion.
-        const action = coverageAction(order, assertionForUnreviewed(situation, wording, receivedAt), wording);
-        if (action) {
-          systemActions.push(action);
-        }
+      const action = wantsCoverageInfo ? coverageAction(order, assertionForUnreviewed(situation, wording, receivedAt), wording) : undefined;
+      if (action) {
+        systemActions.push(action);
       }
     }
+    const cards: Card[] = decided.flatMap((d) => (d.card ? [d.card] : []));
     for (const [kind, orders] of unreviewed) {
       cards.push(unreviewedCard(kind, orders, policyUrl, wording));
     }
@@ -205,18 +197,19 @@ export function createOrderHook(deps: OrderHookDeps): (request: HookRequest, rec
     }
     const sent = configuredCards(configurationCard(config, wording), cards, config);
     const response = respond(sent, systemActions, deps.mirrorSystemActions);
+    const first = decided[0]?.determination;
     return {
       response,
       decisions,
       fhirRequests: record.fhirRequests,
-      unchecked: determinations[0]?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
+      unchecked: first?.unchecked.map((u) => `${u.type}:${u.failure}`) ?? [],
       configuration: configurationProblems,
       orders: inScope.map(({ order }) => referenceOf(order)),
       // A card the configuration held back was not shown: the record names no card for it (dev-5).
-      decided: decided.map((d) => (sent.includes(d.card) ? d : { determination: d.determination, ...(d.action ? { action: d.action } : {}) })),
+      decided: decided.map((d) => (d.card !== undefined && sent.includes(d.card) ? d : { determination: d.determination, ...(d.action ? { action: d.action } : {}) })),
       // Questionnaires of held-back cards are still linked from the coverage-information, so all are kept.
       questionnaires: kept,
-      ...(determinations[0] ? { notes: notesLog(determinations[0].notes) } : {}),
+      ...(first ? { notes: notesLog(first.notes) } : {}),
     };
   };
 
