@@ -97,10 +97,12 @@ export function demoData(now = Date.now()): DemoData {
     .procedure('97110', 'Therapeutic exercise', 20, 10);
 
   person('demo-back-pain-only', 'Kowalski', 'Piotr', '1958-04-17', 'male', {
-    story: 'Low back pain and nothing else documented.',
-    expected: 'documentation needed: 4 weeks of conservative care or a red flag',
+    story: 'Low back pain and nothing else documented; an outside referral letter is a scanned PDF, which the service does not read.',
+    expected: 'documentation needed: 4 weeks of conservative care or a red flag (and the card says one note could not be read)',
     suggestedOrder: { code: '72148', reason: 'M54.50' },
-  }).condition('M54.50', 'Low back pain, unspecified', 40);
+  })
+    .condition('M54.50', 'Low back pain, unspecified', 40)
+    .scannedDocument('Outside referral letter (scanned)', 12);
 
   person('demo-repeat-imaging', 'Haddad', 'Yusuf', '1953-12-03', 'male', {
     story: 'A lumbar MRI 40 days ago; physical therapy before it; nothing new documented since.',
@@ -374,6 +376,24 @@ class Builder {
       subject: this.subject,
       date: this.at(daysAgo),
       content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(text, 'utf8').toString('base64') } }],
+    } as Resource);
+    return this;
+  }
+
+  /**
+   * A scanned document (a PDF attachment): the service does not read PDFs (SPEC §8.1) and counts it on the card,
+   * as real charts full of faxed letters need.
+   */
+  scannedDocument(title: string, daysAgo: number): this {
+    this.out.push({
+      resourceType: 'DocumentReference',
+      id: this.nextId(),
+      status: 'current',
+      type: { coding: [{ system: 'http://loinc.org', code: '34133-9', display: 'Summary of episode note' }], text: title },
+      subject: this.subject,
+      date: this.at(daysAgo),
+      description: title,
+      content: [{ attachment: { contentType: 'application/pdf', title: `${title}.pdf`, data: Buffer.from('%PDF-1.4\n% scanned page\n%%EOF\n', 'latin1').toString('base64') } }],
     } as Resource);
     return this;
   }

@@ -36,6 +36,8 @@ describe('the demo writes a month of history into an empty record, once', () => 
     expect(sources.some((s) => s.sources.includes('answer'))).toBe(true);
     // The demo's note patients: their deciding facts come from notes, recorded with the quote the card showed.
     expect(sources.some((s) => s.sources.includes('note'))).toBe(true);
+    // The scanned letter of one demo patient: notes not read, by reason.
+    expect((await store.notesUnread(month)).map((n) => n.reason)).toContain('unsupported-format');
     const feedback = await store.feedbackByDecision(month);
     expect(feedback.reduce((n, f) => n + f.accepted, 0)).toBeGreaterThan(0);
     expect(feedback.reduce((n, f) => n + f.overridden, 0)).toBeGreaterThan(0);

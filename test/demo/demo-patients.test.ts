@@ -97,6 +97,12 @@ describe('four demo patients whose deciding facts live only in notes (SPEC §8)'
     expect(q.item.flatMap((g) => g.item.map((i) => i.linkId))).toEqual(['fact.conservative-care-4wk']);
   });
 
+  test('a scanned referral letter (PDF) is not read, and the card says so', async () => {
+    const body = await signPlain('demo-back-pain-only');
+    expect(determinations(body)[0]?.decision).toBe('documentation-needed');
+    expect(body.cards[0].detail).toContain('1 note could not be read: 1 in an unsupported format (PDF).');
+  });
+
   test('the page reads each note as the service does: its mentions with what the reader made of them', async () => {
     const res = await request(demo.app).get('/demo/api/patients/demo-note-ros/notes');
     const marks = (res.body.notes[0].mentions as { set: string; mark: string }[]).map((m) => `${m.set}:${m.mark}`);
