@@ -5,6 +5,9 @@ describe('negation (forward and backward triggers)', () => {
   test("'Denies saddle anesthesia' is a negated mention of saddle anesthesia", () => {
     expect(flags(mentionOf('Denies saddle anesthesia.', 'rf.saddle-anesthesia'))).toEqual(['negated']);
   });
+  test("'Denies b/b incontinence' is a negated mention of bladder dysfunction (the clinician's abbreviation of bowel/bladder)", () => {
+    expect(flags(mentionOf('Denies b/b incontinence, saddle anesthesia.', 'rf.bladder-dysfunction'))).toEqual(['negated']);
+  });
   test("'No fever or chills.' negates both findings: a forward trigger reaches the end of its sentence", () => {
     expect(assertion('No fever or chills.', 'fever')).toEqual(['negated']);
     expect(assertion('No fever or chills.', 'chills')).toEqual(['negated']);
