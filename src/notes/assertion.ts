@@ -45,6 +45,26 @@ export function isNegating(m: Assertable & { readonly scopedByNegation?: boolean
   return m.kind === 'negating-phrase' ? m.scopedByNegation !== true : m.negated;
 }
 
+/** `/\s/` on one UTF-16 code unit (ECMAScript WhiteSpace and LineTerminator), without a regular expression. */
+export function isJsSpace(c: number): boolean {
+  if (c > 32 && c < 160) {
+    return false;
+  }
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
 /**
  * The sentence around a span, as a card quotes it (§8.4): whitespace runs collapsed, at most `max` characters,
  * centred on the span, with '…' where cut.
@@ -59,31 +79,58 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
   const s = reading.sentenceAt(plainStart) ?? { start: plainStart, end: plainEnd };
   const a = Math.max(s.start, Math.min(plainStart, s.end));
   const b = Math.max(a, Math.min(Math.max(plainEnd, a), s.end));
-  // collapse whitespace, tracking where the span lands; read at most ~4 × max characters on each side
+  // collapse whitespace, tracking where the span lands; read at most ~4 × max characters on each side. The
+  // non-space runs are copied as slices: a card cites thousands of mentions in a long chart, and building the
+  // quote a character at a time made more garbage than reading the note did.
   const from = Math.max(s.start, a - 4 * max);
   const to = Math.min(s.end, b + 4 * max);
-  let out = '';
+  const parts: string[] = [];
+  let length = 0;
+  let run = -1;
   let spanA = 0;
   let spanB = 0;
   let space = false;
   for (let p = from; p < to; p++) {
     if (p === a) {
-      spanA = out.length + (space && out.length > 0 ? 1 : 0);
+      spanA = length + (space && length > 0 ? 1 : 0);
     }
-    const c = text.charAt(p);
-    if (/\s/.test(c)) {
-      space = true;
-    } else {
-      if (space && out.length > 0) {
-        out += ' ';
+    const c = text.charCodeAt(p);
+    if (c !== c) {
+      // NaN: past the end of the text (a caller's span beyond it), where charAt reads '', a non-space of no length
+      if (run >= 0) {
+        parts.push(text.slice(run, p));
+        run = -1;
+      }
+      if (space && length > 0) {
+        parts.push(' ');
+        length++;
       }
       space = false;
-      out += c;
+    } else if (isJsSpace(c)) {
+      if (run >= 0) {
+        parts.push(text.slice(run, p));
+        run = -1;
+      }
+      space = true;
+    } else {
+      if (run < 0) {
+        if (space && length > 0) {
+          parts.push(' ');
+          length++;
+        }
+        run = p;
+      }
+      space = false;
+      length++;
     }
     if (p === b - 1) {
-      spanB = out.length;
+      spanB = length;
     }
   }
+  if (run >= 0) {
+    parts.push(text.slice(run, to));
+  }
+  const out = parts.join('');
   const cutLeft = from > s.start;
   const cutRight = to < s.end;
   if (out.length <= max && !cutLeft && !cutRight) {
