@@ -56,7 +56,18 @@ const QUOTES_PER_FACT = 3;
  * The record keeps exactly these quotes and no other note text (issue #13 §2).
  */
 export function quotedNotes(list: readonly Evidence[]): Evidence[] {
-  return list.filter((e) => e.note !== undefined).slice(0, QUOTES_PER_FACT);
+  // Stops at the last one quoted: the record asks this for every note evidence item of a fact, and a fact with
+  // notes behind it can hold hundreds (filtering the whole list each time made the record quadratic in them).
+  const quoted: Evidence[] = [];
+  for (const e of list) {
+    if (quoted.length >= QUOTES_PER_FACT) {
+      break;
+    }
+    if (e.note !== undefined) {
+      quoted.push(e);
+    }
+  }
+  return quoted;
 }
 
 /**

@@ -65,6 +65,21 @@ export function isJsSpace(c: number): boolean {
   );
 }
 
+/** True when text[from, to) has whitespace only as single spaces between other characters (nothing to collapse). */
+function isCollapsed(text: string, from: number, to: number): boolean {
+  for (let p = from; p < to; p++) {
+    const c = text.charCodeAt(p);
+    if (c === 32) {
+      if (p === from || p === to - 1 || text.charCodeAt(p - 1) === 32) {
+        return false;
+      }
+    } else if (c !== c || isJsSpace(c)) {
+      return false; // NaN: past the end of the text
+    }
+  }
+  return true;
+}
+
 /**
  * The sentence around a span, as a card quotes it (§8.4): whitespace runs collapsed, at most `max` characters,
  * centred on the span, with '…' where cut.
@@ -80,57 +95,66 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
   const a = Math.max(s.start, Math.min(plainStart, s.end));
   const b = Math.max(a, Math.min(Math.max(plainEnd, a), s.end));
   // collapse whitespace, tracking where the span lands; read at most ~4 × max characters on each side. The
-  // non-space runs are copied as slices: a card cites thousands of mentions in a long chart, and building the
-  // quote a character at a time made more garbage than reading the note did.
+  // non-space runs are copied as slices, and a sentence with nothing to collapse is one slice: a card cites
+  // thousands of mentions in a long chart, and building the quote a character at a time made more garbage than
+  // reading the note did.
   const from = Math.max(s.start, a - 4 * max);
   const to = Math.min(s.end, b + 4 * max);
-  const parts: string[] = [];
-  let length = 0;
-  let run = -1;
+  let out: string;
   let spanA = 0;
   let spanB = 0;
-  let space = false;
-  for (let p = from; p < to; p++) {
-    if (p === a) {
-      spanA = length + (space && length > 0 ? 1 : 0);
-    }
-    const c = text.charCodeAt(p);
-    if (c !== c) {
-      // NaN: past the end of the text (a caller's span beyond it), where charAt reads '', a non-space of no length
-      if (run >= 0) {
-        parts.push(text.slice(run, p));
-        run = -1;
+  if (isCollapsed(text, from, to)) {
+    // most sentences need no collapsing: then the quote is a slice of the text, and the span's place in it is known
+    out = text.slice(from, to);
+    spanA = a >= from && a < to ? a - from : 0;
+    spanB = b - 1 >= from && b - 1 < to ? b - from - (text.charCodeAt(b - 1) === 32 ? 1 : 0) : 0;
+  } else {
+    const parts: string[] = [];
+    let length = 0;
+    let run = -1;
+    let space = false;
+    for (let p = from; p < to; p++) {
+      if (p === a) {
+        spanA = length + (space && length > 0 ? 1 : 0);
       }
-      if (space && length > 0) {
-        parts.push(' ');
-        length++;
-      }
-      space = false;
-    } else if (isJsSpace(c)) {
-      if (run >= 0) {
-        parts.push(text.slice(run, p));
-        run = -1;
-      }
-      space = true;
-    } else {
-      if (run < 0) {
+      const c = text.charCodeAt(p);
+      if (c !== c) {
+        // NaN: past the end of the text (a caller's span beyond it), where charAt reads '', a non-space of no length
+        if (run >= 0) {
+          parts.push(text.slice(run, p));
+          run = -1;
+        }
         if (space && length > 0) {
           parts.push(' ');
           length++;
         }
-        run = p;
+        space = false;
+      } else if (isJsSpace(c)) {
+        if (run >= 0) {
+          parts.push(text.slice(run, p));
+          run = -1;
+        }
+        space = true;
+      } else {
+        if (run < 0) {
+          if (space && length > 0) {
+            parts.push(' ');
+            length++;
+          }
+          run = p;
+        }
+        space = false;
+        length++;
       }
-      space = false;
-      length++;
+      if (p === b - 1) {
+        spanB = length;
+      }
     }
-    if (p === b - 1) {
-      spanB = length;
+    if (run >= 0) {
+      parts.push(text.slice(run, to));
     }
+    out = parts.join('');
   }
-  if (run >= 0) {
-    parts.push(text.slice(run, to));
-  }
-  const out = parts.join('');
   const cutLeft = from > s.start;
   const cutRight = to < s.end;
   if (out.length <= max && !cutLeft && !cutRight) {
