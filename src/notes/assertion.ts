@@ -65,6 +65,15 @@ export function isJsSpace(c: number): boolean {
   );
 }
 
+/**
+ * The same characters in a string of their own. A slice of a note shares the note's whole text in V8 (a sliced
+ * string keeps its parent alive), and a quote outlives the reading: evidence is kept with a determination's
+ * questionnaire and in the record. A one-character concatenation makes V8 flatten, that is copy, the slice.
+ */
+function ownCopy(slice: string): string {
+  return `${slice} `.slice(0, -1);
+}
+
 /** True when text[from, to) has whitespace only as single spaces between other characters (nothing to collapse). */
 function isCollapsed(text: string, from: number, to: number): boolean {
   for (let p = from; p < to; p++) {
@@ -105,7 +114,7 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
   let spanB = 0;
   if (isCollapsed(text, from, to)) {
     // most sentences need no collapsing: then the quote is a slice of the text, and the span's place in it is known
-    out = text.slice(from, to);
+    out = ownCopy(text.slice(from, to));
     spanA = a >= from && a < to ? a - from : 0;
     spanB = b - 1 >= from && b - 1 < to ? b - from - (text.charCodeAt(b - 1) === 32 ? 1 : 0) : 0;
   } else {
@@ -153,7 +162,7 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
     if (run >= 0) {
       parts.push(text.slice(run, to));
     }
-    out = parts.join('');
+    out = parts.length === 1 ? ownCopy(parts[0] ?? '') : parts.join('');
   }
   const cutLeft = from > s.start;
   const cutRight = to < s.end;
