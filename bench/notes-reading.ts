@@ -145,10 +145,10 @@ function vary(text: string, k: number): string {
     .replace(/(\d+) yo/, `${30 + (k % 60)} yo`);
 }
 
-/** About `chars` characters of notes, as separate texts. */
-export function benchNotes(chars = 1_000_000): FixtureNote[] {
+/** About `chars` characters of notes, as separate texts (only the text/plain ones when `plainOnly`). */
+export function benchNotes(chars = 1_000_000, plainOnly = false): FixtureNote[] {
   const fixture = readProjectJson('test', 'fixtures', 'notes', 'public-notes.json') as { notes: FixtureNote[] };
-  const pool = [...fixture.notes, ...LONG_NOTES, ...LONG_NOTES];
+  const pool = [...fixture.notes, ...LONG_NOTES, ...LONG_NOTES].filter((n) => !plainOnly || n.contentType === 'text/plain');
   const out: FixtureNote[] = [];
   let total = 0;
   for (let k = 0; total < chars; k++) {
@@ -163,10 +163,11 @@ export function benchNotes(chars = 1_000_000): FixtureNote[] {
 /**
  * About `chars` characters of the bench notes gathered into `count` documents of about the same size, as a
  * request's notes would be at most (SPEC §8.1: 100 texts). A document holds one media type: the plain notes joined
- * by blank lines, or the HTML ones one after another; each type gets its share of the documents.
+ * by blank lines, or the HTML ones one after another; each type gets its share of the documents. Row (f) takes 20
+ * plain ones of about 60,000 characters in all.
  */
-export function benchDocuments(count = 100, chars = 1_000_000): FixtureNote[] {
-  const notes = benchNotes(chars);
+export function benchDocuments(count = 100, chars = 1_000_000, plainOnly = false): FixtureNote[] {
+  const notes = benchNotes(chars, plainOnly);
   const total = notes.reduce((n, x) => n + x.text.length, 0);
   const types = [...new Set(notes.map((n) => n.contentType))];
   const docs: FixtureNote[] = [];
