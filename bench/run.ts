@@ -523,11 +523,12 @@ if (ROWS.length > 0) {
 
 console.error(`bench: typical ${typical.resources.length + 1} resources (${fmt(typicalBody.length / 1024)} KB request), largest ${largest.resources.length + 1} (${fmt(largestBody.length / 1024)} KB), heavy ${heavy.resources.length + 1} (${fmt(heavyBody.length / 1024)} KB)`);
 
-// (a), (a″), (b) and the two (h) alternate, ROUNDS times each, every server up throughout: this machine's
+// (a), (a″), (b), (f) and the two (h) alternate, ROUNDS times each, every server up throughout: this machine's
 // throughput drifts by a quarter from one minute to the next, so a single (a) then a single (b) compares two
 // different machines. (a″) sits between (a) and (b): the service minus the hook's work (bench/replay.ts). (b) is
-// the service with the record off (bench/record-off.ts); (h) is src/server.ts recording every call, into the
-// embedded PGlite on disk and into PostgreSQL (a fresh database on BENCH_DATABASE_URL's server).
+// the service with the record off (bench/record-off.ts), and (f) the same service sent (b)'s request with notes;
+// (h) is src/server.ts recording every call, into the embedded PGlite on disk and into PostgreSQL (a fresh database
+// on BENCH_DATABASE_URL's server).
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const benchDb = `necessity_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 const adminSql = async (statement: string, url = adminUrl): Promise<Record<string, unknown>[]> => {
