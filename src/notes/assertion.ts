@@ -104,16 +104,17 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
   const a = Math.max(s.start, Math.min(plainStart, s.end));
   const b = Math.max(a, Math.min(Math.max(plainEnd, a), s.end));
   // collapse whitespace, tracking where the span lands; read at most ~4 × max characters on each side. The
-  // non-space runs are copied as slices, and a sentence with nothing to collapse is one slice: a card cites
-  // thousands of mentions in a long chart, and building the quote a character at a time made more garbage than
-  // reading the note did.
+  // non-space runs are copied as slices, and a sentence with nothing to collapse in one copy: the facts cite
+  // thousands of mentions of a long chart (§8.4), and building each quote a character at a time made more garbage
+  // than reading the notes did.
   const from = Math.max(s.start, a - 4 * max);
   const to = Math.min(s.end, b + 4 * max);
   let out: string;
   let spanA = 0;
   let spanB = 0;
   if (isCollapsed(text, from, to)) {
-    // most sentences need no collapsing: then the quote is a slice of the text, and the span's place in it is known
+    // most sentences need no collapsing: then the quote is the sentence's characters, copied once, and the span's
+    // place in it is known
     out = ownCopy(text.slice(from, to));
     spanA = a >= from && a < to ? a - from : 0;
     spanB = b - 1 >= from && b - 1 < to ? b - from - (text.charCodeAt(b - 1) === 32 ? 1 : 0) : 0;

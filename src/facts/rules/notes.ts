@@ -122,7 +122,7 @@ function isDatedInside(window: NoteWindow, date: FhirDate | undefined, ctx: Rule
 
 const NO_MENTIONS: readonly Mention[] = Object.freeze([]);
 
-/** A reading's mentions by phrase set, in text order, grouped once per reading (the policy has ~30 note rules). */
+/** A reading's mentions by phrase set, in text order, grouped once per reading: every note rule (§8.4) reads one set. */
 const bySet = new WeakMap<NoteReading, Map<string, Mention[]>>();
 
 function mentionsOf(reading: NoteReading, set: string): readonly Mention[] {
@@ -142,7 +142,7 @@ function mentionsOf(reading: NoteReading, set: string): readonly Mention[] {
   return sets.get(set) ?? NO_MENTIONS;
 }
 
-/** The calendar day of a text, formatted once per text: a long chart cites thousands of mentions of its notes. */
+/** The calendar day of a text (§8.4 evidence date), formatted once per text: a long chart cites thousands of mentions. */
 const daysOf = new WeakMap<NoteText, string>();
 
 function dayOf(text: NoteText): string | undefined {
