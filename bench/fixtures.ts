@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Patient, Resource, ServiceRequest } from 'fhir/r4.js';
+import type { DocumentReference, Patient, Resource, ServiceRequest } from 'fhir/r4.js';
 import { loadSyntheaRecord } from '../src/demo/synthea.js';
 
 /** A patient's record with a lumbar MRI order to sign: what each benchmark sends. */
@@ -65,6 +65,31 @@ export function heavyPatient(count: number): BenchPatient {
     }
   }
   return { ...base, name: `heavy-${count}`, resources };
+}
+
+/** A note to attach: its media type and its text as the EHR stores it. */
+export interface BenchNoteText {
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/**
+ * The patient with notes added: one current DocumentReference per text, its text base64 in the attachment (SPEC
+ * §8.1, as EHRs send notes in prefetch), the k-th note dated k + 1 days before `now` (newest first).
+ */
+export function withNotes(p: BenchPatient, notes: readonly BenchNoteText[], now = Date.now()): BenchPatient {
+  const pid = p.patient.id ?? '';
+  const documents: DocumentReference[] = notes.map((n, k) => ({
+    resourceType: 'DocumentReference',
+    id: `note-${pid.slice(0, 8)}-${k}`,
+    status: 'current',
+    docStatus: 'final',
+    type: { coding: [{ system: 'http://loinc.org', code: '11506-3', display: 'Progress note' }] },
+    subject: { reference: `Patient/${pid}` },
+    date: new Date(now - (k + 1) * 86_400_000).toISOString(),
+    content: [{ attachment: { contentType: n.contentType, data: Buffer.from(n.text, 'utf8').toString('base64') } }],
+  }));
+  return { ...p, name: `${p.name}+${notes.length} notes`, resources: [...p.resources, ...documents] };
 }
 
 /** The prefetch an EHR would send for the service's templates, each search as one searchset page. */

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -32,7 +32,8 @@ import { RecordIndex } from '../src/facts/record-index.js';
 import { ClientVerifier } from '../src/http/client-auth.js';
 import { loadPolicy } from '../src/policy/load-policy.js';
 import { recordOf } from '../test/support/record.js';
-import { heavyPatient, largestPatient, orderSign, typicalPatient, type BenchPatient } from './fixtures.js';
+import { heavyPatient, largestPatient, orderSign, typicalPatient, withNotes, type BenchPatient } from './fixtures.js';
+import { benchDocuments, measureNotesReading, measureNotesToFacts } from './notes-reading.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = join(here, '..', 'src', 'server.js');
@@ -43,6 +44,13 @@ const REPLAY = join(here, 'replay.js');
 const FHIR = join(here, 'fhir-server.js');
 const CONNECTIONS = 16;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+/** BENCH_ROWS=f,g runs only the notes rows ((f) alternated with (b), and (g)): the whole run takes a quarter of an hour or more. */
+const ROWS = (process.env.BENCH_ROWS ?? '')
+  .split(',')
+  .map((r) => r.trim().toLowerCase())
+  .filter((r) => r !== '');
+/** Runs of each (g) measure (after 5 warm-up runs). */
+const NOTES_RUNS = Math.max(1, Number(process.env.BENCH_NOTES_RUNS ?? 30));
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const SERVICE_PATH = '/cds-services/cohere-lumbar-mri';
@@ -405,6 +413,58 @@ function topFunctions(file: string, n: number): { name: string; share: number }[
     .map(([name, c]) => ({ name, share: (100 * c) / total }));
 }
 
+// ---- notes (issue #11): (f) over HTTP beside (b), (g) in this process ----
+
+/** The 20 plain-text notes of (f), about 60,000 characters of the bench notes in all. */
+const F_NOTES = benchDocuments(20, 60_000, true);
+
+/** One round of (f) (or of (b) beside it): the load, and the service's resident set size at its largest during it (warm-up included). */
+async function notesRound(pid: number | undefined, url: string, body: string): Promise<Load & { cpu: number; rssMb: number }> {
+  const rss = sampleRss(pid ?? 0);
+  const result = await loadWithCpu(pid, url, body);
+  return { ...result, rssMb: rss() };
+}
+
+/** The (f) row and its two targets, from (b) and (f) rounds run alternately on the same service. */
+function notesRowF(bRounds: readonly Load[], fRounds: readonly (Load & { cpu: number; rssMb: number })[], fBody: string, bRssMb: number): void {
+  const b = medianLoad(bRounds);
+  const f = medianLoad(fRounds);
+  const chars = F_NOTES.reduce((n, d) => n + d.text.length, 0);
+  rows.push(
+    `| (f) (b) with ${F_NOTES.length} notes in prefetch (text/plain, base64; ${chars.toLocaleString('en-US')} characters; request ${fmt(fBody.length / 1024)} KB), the record off (median of ${fRounds.length}, alternated with (b)) | ${fmt(f.rps, 0)} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${f.non2xx + f.errors} | ${fmt(f.cpu, 2)} |`,
+  );
+  const r = fRounds.map((x, i) => (100 * x.rps) / (bRounds[i]?.rps ?? Number.NaN));
+  check(
+    '(f) ≥ 80 % of (b) throughput',
+    f.rps >= 0.8 * b.rps,
+    `${fmt((100 * f.rps) / b.rps)} % of the medians (${fmt(f.rps, 0)} vs ${fmt(b.rps, 0)} req/s; rounds ${r.map((x) => `${fmt(x, 0)} %`).join(', ')}; median of the paired rounds ${fmt([...r].sort((x, y) => x - y)[Math.floor(r.length / 2)] ?? 0)} %)`,
+  );
+  const rssMax = Math.max(...fRounds.map((x) => x.rssMb));
+  check('RSS ≤ 300 MB during (f)', rssMax <= 300, `${fmt(rssMax)} MB (rounds ${fRounds.map((x) => fmt(x.rssMb, 0)).join(', ')} MB; during the (b) rounds beside them ${fmt(bRssMb)} MB)`);
+}
+
+/** (g) in this process: the lines of the report and its target (judged on the full path). */
+function notesRowG(): string[] {
+  const before = loadavg()[0] ?? Number.NaN;
+  const reading = measureNotesReading(NOTES_RUNS);
+  const full = measureNotesToFacts(NOTES_RUNS);
+  const after = loadavg()[0] ?? Number.NaN;
+  check(
+    '(g) 1,000,000 characters of notes to facts, p50 ≤ 25 ms',
+    full.p50 <= 25,
+    `${fmt(full.p50)} ms for ${full.texts} notes (p95 ${fmt(full.p95)} ms); the reader alone ${fmt(reading.p50)} ms for ${reading.texts} notes, ${fmt(reading.oneTextP50)} ms as one text`,
+  );
+  return [
+    `(g) notes in this process, ${NOTES_RUNS} runs after 5 warm-up runs each (load average ${fmt(before, 2)} before, ${fmt(after, 2)} after):`,
+    '',
+    '| (g) measure | characters | texts | p50 ms | p95 ms |',
+    '|---|---:|---:|---:|---:|',
+    `| the reader alone (readNote: HTML, sections, sentences, mentions, assertions, care) | ${reading.chars.toLocaleString('en-US')} | ${reading.texts} | ${fmt(reading.p50)} | ${fmt(reading.p95)} |`,
+    `| the reader alone, the same characters as one text | ${reading.chars.toLocaleString('en-US')} | 1 | ${fmt(reading.oneTextP50)} | ${fmt(reading.oneTextP95)} |`,
+    `| the full path: DocumentReferences (base64) in the gathered record → index → noteTextsOf → readings → every fact (${full.noteEvidence} note evidence items; without the notes ${fmt(full.withoutNotesP50, 2)} ms) | ${full.chars.toLocaleString('en-US')} | ${full.texts} | ${fmt(full.p50)} | ${fmt(full.p95)} |`,
+  ];
+}
+
 // ---- the run ----
 
 const fmt = (x: number, digits = 1): string => x.toFixed(digits);
@@ -421,13 +481,54 @@ const check = (label: string, ok: boolean, detail: string): void => {
   verdicts.push(`| ${label} | ${detail} | ${ok ? 'met' : 'NOT met'} |`);
 };
 
+if (ROWS.length > 0) {
+  // Only the notes rows: (b) and (f) alternated on one record-off service, then (g) in this process.
+  const unknown = ROWS.filter((r) => r !== 'f' && r !== 'g');
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ROWS: only f and g run alone (not ${unknown.join(', ')}); leave it unset for the whole run`);
+  }
+  const lines: string[] = [];
+  if (ROWS.includes('f')) {
+    const fBody = JSON.stringify(orderSign(withNotes(typical, F_NOTES), { prefetch: true }));
+    const alone = await startService(RECORD_OFF, {});
+    const bOnly: (Load & { cpu: number; rssMb: number })[] = [];
+    const fOnly: (Load & { cpu: number; rssMb: number })[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      bOnly.push(await notesRound(alone.child.pid, `${alone.base}${SERVICE_PATH}`, typicalBody));
+      fOnly.push(await notesRound(alone.child.pid, `${alone.base}${SERVICE_PATH}`, fBody));
+    }
+    await stop(alone.child);
+    const b = medianLoad(bOnly);
+    rows.push(`| (b) order-sign, full prefetch, typical patient, the record off (median of ${ROUNDS}) | ${fmt(b.rps, 0)} | ${fmt(b.p50)} | ${fmt(b.p99)} | ${b.non2xx + b.errors} | ${fmt(b.cpu, 2)} |`);
+    notesRowF(bOnly, fOnly, fBody, Math.max(...bOnly.map((x) => x.rssMb)));
+    lines.push('| run | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU (cores) |', '|---|---:|---:|---:|---:|---:|', ...rows, '');
+  }
+  if (ROWS.includes('g')) {
+    lines.push(...notesRowG(), '');
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
+  const report = [
+    `necessity benchmark, rows ${ROWS.join(', ')} only (BENCH_ROWS) — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine}`,
+    `command: BENCH_ROWS=${ROWS.join(',')} npm run bench (autocannon, ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; (b) and (f) alternated ${ROUNDS} times on one record-off service, medians shown)`,
+    '',
+    ...lines,
+    '| target | measured | |',
+    '|---|---|---|',
+    ...verdicts,
+  ].join('\n');
+  console.log(report);
+  writeFileSync(join(here, '..', '..', 'bench-results.md'), `${report}\n`);
+  process.exit(0);
+}
+
 console.error(`bench: typical ${typical.resources.length + 1} resources (${fmt(typicalBody.length / 1024)} KB request), largest ${largest.resources.length + 1} (${fmt(largestBody.length / 1024)} KB), heavy ${heavy.resources.length + 1} (${fmt(heavyBody.length / 1024)} KB)`);
 
-// (a), (a″), (b) and the two (h) alternate, ROUNDS times each, every server up throughout: this machine's
+// (a), (a″), (b), (f) and the two (h) alternate, ROUNDS times each, every server up throughout: this machine's
 // throughput drifts by a quarter from one minute to the next, so a single (a) then a single (b) compares two
 // different machines. (a″) sits between (a) and (b): the service minus the hook's work (bench/replay.ts). (b) is
-// the service with the record off (bench/record-off.ts); (h) is src/server.ts recording every call, into the
-// embedded PGlite on disk and into PostgreSQL (a fresh database on BENCH_DATABASE_URL's server).
+// the service with the record off (bench/record-off.ts), and (f) the same service sent (b)'s request with notes;
+// (h) is src/server.ts recording every call, into the embedded PGlite on disk and into PostgreSQL (a fresh database
+// on BENCH_DATABASE_URL's server).
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const benchDb = `necessity_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 const adminSql = async (statement: string, url = adminUrl): Promise<Record<string, unknown>[]> => {
@@ -454,6 +555,11 @@ const hPostgres = await startService(SERVER, { DATABASE_URL: benchDbUrl });
 const aRounds: (Load & { cpu: number })[] = [];
 const replayRounds: (Load & { cpu: number })[] = [];
 const bRounds: (Load & { cpu: number })[] = [];
+/** (f): (b)'s request with 20 notes, on the same service, right after (b) in every round. */
+const fRounds: (Load & { cpu: number; rssMb: number })[] = [];
+/** The record-off service's RSS at its largest during the (b) rounds, beside (f)'s. */
+let bRssMax = 0;
+const notesBody = JSON.stringify(orderSign(withNotes(typical, F_NOTES), { prefetch: true }));
 const hPgliteRounds: (Load & { cpu: number })[] = [];
 const hPostgresRounds: (Load & { cpu: number })[] = [];
 // The hook as the service itself timed it during the measured seconds of (b), from its log lines.
@@ -482,9 +588,12 @@ for (let round = 0; round < ROUNDS; round++) {
   aRounds.push(await loadWithCpu(ceiling.child.pid, `${ceiling.base}${SERVICE_PATH}`, typicalBody));
   replayRounds.push(await loadWithCpu(replay.child.pid, `${replay.base}${SERVICE_PATH}`, typicalBody));
   let from = { ...service.hookTimes };
+  const bRss = sampleRss(service.child.pid ?? 0);
   bRounds.push(await loadWithCpu(service.child.pid, `${service.base}${SERVICE_PATH}`, typicalBody, { onMeasured: () => (from = { ...service.hookTimes }) }));
+  bRssMax = Math.max(bRssMax, bRss());
   hookUnderLoad.sum += service.hookTimes.sum - from.sum;
   hookUnderLoad.count += service.hookTimes.count - from.count;
+  fRounds.push(await notesRound(service.child.pid, `${service.base}${SERVICE_PATH}`, notesBody));
   hPgliteRounds.push(await recordRound(hPglite, 'pglite'));
   hPostgresRounds.push(await recordRound(hPostgres, 'postgres'));
 }
@@ -514,6 +623,7 @@ rows.push(`| (a) ceiling: same middleware, same request as (b), fixed 20 KB answ
 rows.push(`| (a′) the same ceiling sent a ${fmt(smallBody.length / 1024)} KB request (the issue's "20 KB JSON POST"; one round) | ${fmt(aSmall.rps, 0)} | ${fmt(aSmall.p50)} | ${fmt(aSmall.p99)} | ${aSmall.non2xx + aSmall.errors} | ${fmt(aSmall.cpu, 2)} |`);
 rows.push(`| (a″) the service without the hook's work: same request, validation, log line and real response, determination replayed (median of ${ROUNDS}) | ${fmt(aReplay.rps, 0)} | ${fmt(aReplay.p50)} | ${fmt(aReplay.p99)} | ${aReplay.non2xx + aReplay.errors} | ${fmt(aReplay.cpu, 2)} |`);
 rows.push(`| (b) order-sign, full prefetch, typical patient, the record off (median of ${ROUNDS}) | ${fmt(b.rps, 0)} | ${fmt(b.p50)} | ${fmt(b.p99)} | ${b.non2xx + b.errors} | ${fmt(b.cpu, 2)} |`);
+notesRowF(bRounds, fRounds, notesBody, bRssMax);
 const hP = medianLoad(hPgliteRounds);
 const hQ = medianLoad(hPostgresRounds);
 rows.push(`| (h) (b) with the record on: embedded PGlite on disk (median of ${ROUNDS}) | ${fmt(hP.rps, 0)} | ${fmt(hP.p50)} | ${fmt(hP.p99)} | ${hP.non2xx + hP.errors} | ${fmt(hP.cpu, 2)} |`);
@@ -587,6 +697,7 @@ const typicalSteps = await steps(typical, 5000);
 const EVICT_MB = 32;
 const hookAlone = await wholeHook(typical, 1000, EVICT_MB);
 const hookInService = hookUnderLoad.count > 0 ? (1000 * hookUnderLoad.sum) / hookUnderLoad.count : Number.NaN;
+const notesLines = notesRowG();
 
 // Where the time goes: a CPU profile of the service under load (b)
 const profileDir = mkdtempSync(join(tmpdir(), 'necessity-prof-'));
@@ -620,7 +731,7 @@ check('RSS ≤ 250 MB during (c)', rssMax <= 250, `${fmt(rssMax)} MB (c+: ${fmt(
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
 const report = [
   `necessity benchmark — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${machine}`,
-  `command: npm run bench (autocannon, ${CONNECTIONS} connections unless noted, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; (a), (a″), (b) and both (h) alternated ${ROUNDS} times, medians shown; every server in its own process; (b) to (e) with the record off, (h) with it on)`,
+  `command: npm run bench (autocannon, ${CONNECTIONS} connections unless noted, ${WARMUP_S} s warm-up + ${DURATION_S} s measured per row; (a), (a″), (b), (f) and both (h) alternated ${ROUNDS} times, medians shown; every server in its own process; (b) to (e) with the record off, (h) with it on)`,
   `requests: typical ${typical.resources.length + 1} resources, ${fmt(typicalBody.length / 1024)} KB; largest ${largest.resources.length + 1} resources, ${fmt(largestBody.length / 1024)} KB; grown ${heavy.resources.length + 1} resources, ${fmt(heavyBody.length / 1024)} KB`,
   '',
   '| run | req/s | p50 ms | p99 ms | non-2xx + errors | server CPU (cores) |',
@@ -642,6 +753,8 @@ const report = [
   '',
   `One FHIR round trip (Condition search, +40 ms): median ${fmt(roundTrip)} ms. One ES384 verification: mean ${fmt(verifyCost.mean, 3)} ms, p99 ${fmt(verifyCost.p99, 3)} ms.`,
   `Evaluation core (index + facts + trees + missing): typical mean ${fmt(coreTypical.mean, 3)} ms / p99 ${fmt(coreTypical.p99, 3)} ms; largest ${fmt(coreLargest.mean, 3)} / ${fmt(coreLargest.p99, 3)} ms; grown to ${heavy.resources.length + 1}: ${fmt(coreHeavy.mean, 2)} / ${fmt(coreHeavy.p99, 2)} ms.`,
+  '',
+  ...notesLines,
   '',
   'One order-sign for the typical patient, step by step, in one process (µs per call):',
   '',

@@ -5,7 +5,8 @@ import type { Policy } from '../policy/policy-types.js';
 import type { DeterminationRecord, EvidenceRecord, InvocationRecord } from '../store/record-store.js';
 import type { Action } from './cds-types.js';
 import type { HookRequest } from './hook-request.js';
-import type { Determination, DeterminationEvidence } from './determine.js';
+import type { Evidence } from '../facts/evidence-rules.js';
+import type { Determination } from './determine.js';
 import type { DecidedOrder, OrderHookResult } from './order-hook.js';
 import { quotedNotes, sameQuote } from './render-card.js';
 
@@ -80,7 +81,7 @@ export function determinationRecord(policy: Policy, decided: DecidedOrder): Dete
     ...(decided.card !== undefined ? { cardUuid: decided.card.uuid } : {}),
     satisfied: det.satisfied,
     missing: det.outcome.missing,
-    evidence: det.evidence.map((e) => evidenceRecord(det, e)),
+    evidence: evidenceRecords(det),
     ...coverage,
     mainReason: mainReason(policy, decided),
     ...(unread.length > 0 ? { notesUnread: Object.fromEntries(unread) } : {}),
@@ -88,31 +89,51 @@ export function determinationRecord(policy: Policy, decided: DecidedOrder): Dete
 }
 
 /**
- * One evidence item as recorded. A clinician's answer is evidence from the QuestionnaireResponse that holds it; a
- * note mention keeps its assertion and span (SPEC §8.4) and, when the card quoted it, the quote — no other note
- * text; anything else is coded data.
+ * The evidence items of one determination as recorded. A clinician's answer is evidence from the
+ * QuestionnaireResponse that holds it; a note mention keeps its assertion and span (SPEC §8.4) and, when the card
+ * quoted its sentence, the quote — no other note text; anything else is coded data. Each fact's mentions are
+ * indexed once: a fact can hold hundreds of them.
  */
-function evidenceRecord(det: Determination, e: DeterminationEvidence): EvidenceRecord {
-  const fact = det.facts.get(e.fact);
-  if (fact?.answer !== undefined && fact.answer.reference === e.reference) {
-    return { fact: e.fact, reference: e.reference, source: 'answer' };
-  }
-  const { span, assertion } = e;
-  if (span === undefined) {
-    return { fact: e.fact, reference: e.reference, source: 'code' };
-  }
-  const quoted = fact ? [...quotedNotes(fact.evidence), ...quotedNotes(fact.negating)] : [];
-  const mention = [...(fact?.evidence ?? []), ...(fact?.negating ?? [])].find((q) => q.reference === e.reference && q.note?.span.in === span.in && q.note.span.start === span.start && q.note.span.end === span.end);
-  // The card showed this mention's sentence (itself, or another mention's in the same sentence).
-  const same = mention !== undefined ? quoted.find((q) => sameQuote(q, mention)) : undefined;
-  return {
-    fact: e.fact,
-    reference: e.reference,
-    ...(assertion !== undefined ? { assertion } : {}),
-    span,
-    ...(same?.note !== undefined ? { quote: same.note.quote } : {}),
-    source: 'note',
+function evidenceRecords(det: Determination): EvidenceRecord[] {
+  const quotesOf = new Map<string, { readonly bySpan: Map<string, Evidence>; readonly quoted: readonly Evidence[] }>();
+  const spanKey = (reference: string, span: { readonly in: string; readonly start: number; readonly end: number }): string => `${reference} ${span.in} ${span.start} ${span.end}`;
+  const quotes = (fact: string): { readonly bySpan: Map<string, Evidence>; readonly quoted: readonly Evidence[] } => {
+    let found = quotesOf.get(fact);
+    if (found === undefined) {
+      const f = det.facts.get(fact);
+      const bySpan = new Map<string, Evidence>();
+      for (const e of [...(f?.evidence ?? []), ...(f?.negating ?? [])]) {
+        if (e.note !== undefined) {
+          bySpan.set(spanKey(e.reference, e.note.span), e);
+        }
+      }
+      found = { bySpan, quoted: f ? [...quotedNotes(f.evidence), ...quotedNotes(f.negating)] : [] };
+      quotesOf.set(fact, found);
+    }
+    return found;
   };
+  return det.evidence.map((e): EvidenceRecord => {
+    const answer = det.facts.get(e.fact)?.answer;
+    if (answer !== undefined && answer.reference === e.reference) {
+      return { fact: e.fact, reference: e.reference, source: 'answer' };
+    }
+    const { span, assertion } = e;
+    if (span === undefined) {
+      return { fact: e.fact, reference: e.reference, source: 'code' };
+    }
+    const { bySpan, quoted } = quotes(e.fact);
+    const mention = bySpan.get(spanKey(e.reference, span));
+    // The card showed this mention's sentence (itself, or another mention's in the same sentence).
+    const same = mention !== undefined ? quoted.find((q) => sameQuote(q, mention)) : undefined;
+    return {
+      fact: e.fact,
+      reference: e.reference,
+      ...(assertion !== undefined ? { assertion } : {}),
+      span,
+      ...(same?.note !== undefined ? { quote: same.note.quote } : {}),
+      source: 'note',
+    };
+  });
 }
 
 /**

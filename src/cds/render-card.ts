@@ -56,10 +56,14 @@ const QUOTES_PER_FACT = 3;
  * The record keeps exactly these quotes and no other note text (issue #13 §2).
  */
 export function quotedNotes(list: readonly Evidence[]): Evidence[] {
+  // Stops at the last one quoted: a fact with notes behind it can hold hundreds of mentions.
   const quoted: Evidence[] = [];
   for (const e of list) {
+    if (quoted.length >= QUOTES_PER_FACT) {
+      break;
+    }
     // Two mentions in one sentence ("denies night pain or pain worse lying flat") are one quote.
-    if (e.note !== undefined && quoted.length < QUOTES_PER_FACT && !quoted.some((q) => sameQuote(q, e))) {
+    if (e.note !== undefined && !quoted.some((q) => sameQuote(q, e))) {
       quoted.push(e);
     }
   }

@@ -2,6 +2,7 @@
 // quotes are short, its sentences hold their mentions.
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
+import { isJsSpace } from '../../src/notes/assertion.js';
 import { answerSentenceLine, assertionOf, htmlToText, quoteOf, readNote, type NoteReading } from '../../src/notes/index.js';
 import { lexicon, NOTE_DATE } from './reader.js';
 
@@ -183,6 +184,83 @@ describe('quotes and sets', () => {
       }),
       { numRuns: 200 * Number(process.env.PROPERTY_SCALE ?? 1) },
     );
+  });
+  test('the sentence a card quotes reads the same as collapsing its whitespace one character at a time', () => {
+    // the quote as first written (a /\s/ test and a concatenation per character): the faster one must match it
+    const reference = (reading: NoteReading, plainStart: number, plainEnd: number, max: number): string => {
+      const text = reading.text;
+      const s = reading.sentenceAt(plainStart) ?? { start: plainStart, end: plainEnd };
+      const a = Math.max(s.start, Math.min(plainStart, s.end));
+      const b = Math.max(a, Math.min(Math.max(plainEnd, a), s.end));
+      const from = Math.max(s.start, a - 4 * max);
+      const to = Math.min(s.end, b + 4 * max);
+      let out = '';
+      let spanA = 0;
+      let spanB = 0;
+      let space = false;
+      for (let p = from; p < to; p++) {
+        if (p === a) {
+          spanA = out.length + (space && out.length > 0 ? 1 : 0);
+        }
+        const c = text.charAt(p);
+        if (/\s/.test(c)) {
+          space = true;
+        } else {
+          if (space && out.length > 0) {
+            out += ' ';
+          }
+          space = false;
+          out += c;
+        }
+        if (p === b - 1) {
+          spanB = out.length;
+        }
+      }
+      const cutLeft = from > s.start;
+      const cutRight = to < s.end;
+      if (out.length <= max && !cutLeft && !cutRight) {
+        return out;
+      }
+      if (max < 3) {
+        return out.slice(spanA, spanA + max);
+      }
+      const room = max - 2;
+      const spanLen = Math.min(spanB - spanA, room);
+      let left = Math.max(0, spanA - Math.floor((room - spanLen) / 2));
+      let right = Math.min(out.length, left + room);
+      left = Math.max(0, right - room);
+      const ellipsisLeft = left > 0 || cutLeft;
+      const ellipsisRight = right < out.length || cutRight;
+      if (!ellipsisLeft) {
+        right = Math.min(out.length, left + room + 1);
+      }
+      if (!ellipsisRight) {
+        left = Math.max(0, right - room - (ellipsisLeft ? 0 : 1));
+      }
+      return `${ellipsisLeft ? '…' : ''}${out.slice(left, right).trim()}${ellipsisRight ? '…' : ''}`;
+    };
+    const spaces = fc.constantFrom(' ', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u0085', '\u200b', '\v', '\t\t', '\r\n');
+    fc.assert(
+      fc.property(noteText, fc.array(fc.tuple(fc.nat(), spaces)), fc.integer({ min: 0, max: 300 }), fc.integer({ min: -5, max: 400 }), fc.integer({ min: -5, max: 400 }), fc.integer({ min: 0, max: 250 }), (s, inserts, pad, x, y, max) => {
+        let text = `${'word '.repeat(pad)}${s}${' more'.repeat(pad)}`;
+        for (const [at, sp] of inserts) {
+          const k = at % (text.length + 1);
+          text = text.slice(0, k) + sp + text.slice(k);
+        }
+        const r = readNote(text, lexicon, { html: false });
+        for (const m of r.mentions) {
+          expect(quoteOf(r, m.plainStart, m.plainEnd, max)).toBe(reference(r, m.plainStart, m.plainEnd, max));
+        }
+        expect(quoteOf(r, x, x + y, max)).toBe(reference(r, x, x + y, max));
+        expect(quoteOf(r, text.length - 3, text.length + 20, max)).toBe(reference(r, text.length - 3, text.length + 20, max));
+      }),
+      { numRuns: 300 * Number(process.env.PROPERTY_SCALE ?? 1) },
+    );
+    for (let c = 0; c < 0x10000; c++) {
+      if (isJsSpace(c) !== /\s/.test(String.fromCharCode(c))) {
+        throw new Error(`isJsSpace disagrees with /\\s/ on U+${c.toString(16)}`);
+      }
+    }
   });
   test('which words are mentions of a set does not depend on the other sets asked for', () => {
     const names = [...lexicon.defaultSets];

@@ -3,7 +3,7 @@
  * (per set of phrase sets matched in it) by the pure reader in src/notes; this file decides which texts a rule
  * reads, which of their mentions count by date, and whether a mention affirms or denies the finding.
  */
-import { isAffirming, isNegating, quoteOf, readNote, type CareMention, type NoteReading } from '../../notes/index.js';
+import { isAffirming, isNegating, quoteOf, readNote, type CareMention, type Mention, type NoteReading } from '../../notes/index.js';
 import type { EvidenceRule, NoteFlag, NoteWindow, Policy } from '../../policy/policy-types.js';
 import { DAY_MS, compareDates, isoDay, onOrAfter, type FhirDate } from '../fhir-dates.js';
 import { noteTextsOf, type NoteText } from '../note-texts.js';
@@ -120,10 +120,47 @@ function isDatedInside(window: NoteWindow, date: FhirDate | undefined, ctx: Rule
   return true;
 }
 
+const NO_MENTIONS: readonly Mention[] = Object.freeze([]);
+
+/** A reading's mentions by phrase set, in text order, grouped once per reading: every note rule (§8.4) reads one set. */
+const bySet = new WeakMap<NoteReading, Map<string, Mention[]>>();
+
+function mentionsOf(reading: NoteReading, set: string): readonly Mention[] {
+  let sets = bySet.get(reading);
+  if (!sets) {
+    sets = new Map();
+    for (const m of reading.mentions) {
+      const list = sets.get(m.set);
+      if (list) {
+        list.push(m);
+      } else {
+        sets.set(m.set, [m]);
+      }
+    }
+    bySet.set(reading, sets);
+  }
+  return sets.get(set) ?? NO_MENTIONS;
+}
+
+/** The calendar day of a text (§8.4 evidence date), formatted once per text: a long chart cites thousands of mentions. */
+const daysOf = new WeakMap<NoteText, string>();
+
+function dayOf(text: NoteText): string | undefined {
+  if (!text.date) {
+    return undefined;
+  }
+  let day = daysOf.get(text);
+  if (day === undefined) {
+    day = isoDay(text.date.start);
+    daysOf.set(text, day);
+  }
+  return day;
+}
+
 /** The evidence a mention gives: the note, the span of the matched phrase, the sentence around it. */
 function cite(text: NoteText, reading: NoteReading, span: { start: number; end: number; plainStart: number; plainEnd: number }, assertion: 'affirmed' | 'negated'): Evidence {
   const quote = quoteOf(reading, span.plainStart, span.plainEnd);
-  const date = text.date ? isoDay(text.date.start) : undefined;
+  const date = dayOf(text);
   return {
     reference: text.reference,
     what: quote,
@@ -149,10 +186,7 @@ export function noteRule(rule: RuleOf<'note'>, ctx: RuleContext): RuleResult {
       continue;
     }
     const reading = readingOf(text, ctx);
-    for (const m of reading.mentions) {
-      if (m.set !== rule.phrases) {
-        continue;
-      }
+    for (const m of mentionsOf(reading, rule.phrases)) {
       if (isAffirming(m, rule.accepts ?? NOTHING)) {
         affirming.push(cite(text, reading, m, 'affirmed'));
       } else if (affirming.length === 0 && !notes.partlyRead && isNegating(m)) {

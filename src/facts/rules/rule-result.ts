@@ -78,10 +78,58 @@ export type RuleOf<K extends EvidenceRule['kind']> = Extract<EvidenceRule, { kin
 /** One shared, frozen empty list for results that found or missed nothing. */
 export const NOTHING: readonly never[] = Object.freeze([]);
 
+/**
+ * The evidence without repeats, first occurrence kept: a note mention is the same when its reference, part and
+ * start are ("reference|part|start"), any other record when its reference and words are ("reference|what").
+ */
 export function dedupe(evidence: readonly Evidence[]): readonly Evidence[] {
   if (evidence.length < 2) {
     return evidence;
   }
+  // Without a '|' in the parts, the keys above split one way only, so nested maps tell exactly the same records
+  // apart without building a key string per item: a fact with notes behind it carries hundreds of mentions, and
+  // every rule above it deduplicates them again.
+  const seen = new Map<string, Map<string, true | Set<number>>>();
+  const kept: Evidence[] = [];
+  for (const e of evidence) {
+    const inner = e.note ? e.note.span.in : e.what;
+    if (e.reference.includes('|') || inner.includes('|')) {
+      return dedupeByKey(evidence);
+    }
+    let byReference = seen.get(e.reference);
+    if (byReference === undefined) {
+      byReference = new Map();
+      seen.set(e.reference, byReference);
+    }
+    // a part ("content[0]") and a record's words never meet: they are told apart by the shape of the entry
+    const entry = byReference.get(inner);
+    if (e.note) {
+      const start = e.note.span.start;
+      if (entry === undefined) {
+        byReference.set(inner, new Set([start]));
+      } else if (entry === true || entry.has(start)) {
+        // `true` is a record whose words equal this part's name: a different key, so not a repeat
+        if (entry === true) {
+          return dedupeByKey(evidence);
+        }
+        continue;
+      } else {
+        entry.add(start);
+      }
+    } else if (entry === undefined) {
+      byReference.set(inner, true);
+    } else if (entry === true) {
+      continue;
+    } else {
+      return dedupeByKey(evidence);
+    }
+    kept.push(e);
+  }
+  return kept;
+}
+
+/** `dedupe` by its key strings, for the rare parts that hold a '|'. */
+function dedupeByKey(evidence: readonly Evidence[]): readonly Evidence[] {
   const seen = new Set<string>();
   return evidence.filter((e) => {
     const key = e.note ? `${e.reference}|${e.note.span.in}|${e.note.span.start}` : `${e.reference}|${e.what}`;
