@@ -100,22 +100,31 @@ export function createLogger(level = 'info', destination: DestinationStream = ba
     formatters: { level: (label: string) => ({ level: label }) },
   };
   const logger = pino(options, destination);
-  let waiting = false;
+  // Timer ticks left that should still flush: two after the last line, because a flush that finds a write in
+  // flight does nothing, and what was buffered behind that write would otherwise wait for the next 4 KB.
+  let ticksLeft = 0;
   const flush = (): void => {
-    waiting = false;
-    logger.flush();
+    // SonicBoom's own flush, without a callback: pino's logger.flush() passes one, and each such call adds a
+    // 'drain' and an 'error' listener (and an fsync) that stay until the stream drains, which under sustained
+    // load it may not do for a long time: a listener a second, without bound.
+    if (isFlushable(destination)) {
+      destination.flush();
+    } else {
+      logger.flush();
+    }
   };
-  // Only a batching destination needs the timer, and it flushes only when something was logged since.
+  // Only a batching destination needs the timer, and it flushes only when something was logged lately.
   const timer = isFlushable(destination)
     ? setInterval(() => {
-        if (waiting) {
+        if (ticksLeft > 0) {
+          ticksLeft--;
           flush();
         }
       }, flushEveryMs)
     : undefined;
   timer?.unref();
   const logged = (): void => {
-    waiting = true;
+    ticksLeft = 2;
   };
   return {
     info: (fields, msg) => {
@@ -133,7 +142,7 @@ export function createLogger(level = 'info', destination: DestinationStream = ba
     flush,
     close: () => {
       clearInterval(timer);
-      waiting = false;
+      ticksLeft = 0;
       // The process exits next: write the last batch now, not on a later turn of the event loop.
       if (isFlushable(destination) && destination.flushSync) {
         try {

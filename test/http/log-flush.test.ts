@@ -64,3 +64,18 @@ test('closing at shutdown writes the last lines at once, before the process exit
   logger.close?.();
   expect(readFileSync(file, 'utf8')).toContain('draining in-flight requests');
 });
+
+test('flushing while a write is in flight leaves no listener behind: a busy service flushing every second does not leak', async () => {
+  const file = join(dir, 'busy.log');
+  const dest = await opened(file);
+  const logger = createLogger('info', dest, 5);
+  const stream = dest as unknown as NodeJS.EventEmitter;
+  for (let i = 0; i < 200; i++) {
+    logger.info({ event: 'hook', orders: i, route: 'x'.repeat(200) }, 'busy line');
+    logger.flush?.();
+  }
+  expect(stream.listenerCount('drain')).toBe(0);
+  expect(stream.listenerCount('error')).toBeLessThanOrEqual(1);
+  expect(await arrival(file, '"orders":199', 3_000)).toBeLessThan(3_000);
+  logger.close?.();
+});
