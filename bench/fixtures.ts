@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DocumentReference, Patient, Resource, ServiceRequest } from 'fhir/r4.js';
 import { loadSyntheaRecord } from '../src/demo/synthea.js';
+import { prefetchOf } from '../test/support/prefetch.js';
 
 /** A patient's record with a lumbar MRI order to sign: what each benchmark sends. */
 export interface BenchPatient {
@@ -94,25 +95,7 @@ export function withNotes(p: BenchPatient, notes: readonly BenchNoteText[], now 
 
 /** The prefetch an EHR would send for the service's templates, each search as one searchset page. */
 export function prefetchFor(p: BenchPatient): Record<string, unknown> {
-  const page = (type: string): unknown => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    total: p.resources.filter((r) => r.resourceType === type).length,
-    entry: p.resources.filter((r) => r.resourceType === type).map((resource) => ({ resource })),
-  });
-  return {
-    patient: p.patient,
-    coverage: page('Coverage'),
-    conditions: page('Condition'),
-    observations: page('Observation'),
-    imagingStudies: page('ImagingStudy'),
-    procedures: page('Procedure'),
-    medicationRequests: page('MedicationRequest'),
-    serviceRequests: page('ServiceRequest'),
-    diagnosticReports: page('DiagnosticReport'),
-    questionnaireResponses: page('QuestionnaireResponse'),
-    documentReferences: page('DocumentReference'),
-  };
+  return prefetchOf(p.patient, p.resources);
 }
 
 /** An order-sign call for the patient, with prefetch or pointing at a FHIR server. */
