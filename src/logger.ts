@@ -108,7 +108,11 @@ export function createLogger(level = 'info', destination: DestinationStream = ba
     // 'drain' and an 'error' listener (and an fsync) that stay until the stream drains, which under sustained
     // load it may not do for a long time: a listener a second, without bound.
     if (isFlushable(destination)) {
-      destination.flush();
+      try {
+        destination.flush();
+      } catch {
+        // A destroyed stream (its reader went away) throws without a callback; a log line is not worth a crash.
+      }
     } else {
       logger.flush();
     }
