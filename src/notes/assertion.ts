@@ -115,7 +115,9 @@ export function quoteOf(reading: NoteReading, plainStart: number, plainEnd: numb
   if (isCollapsed(text, from, to)) {
     // most sentences need no collapsing: then the quote is the sentence's characters, copied once, and the span's
     // place in it is known
-    out = ownCopy(text.slice(from, to));
+    // (an empty window when a caller's span ends before the sentence starts: slice would read a negative end from
+    // the back of the text)
+    out = to > from ? ownCopy(text.slice(from, to)) : '';
     spanA = a >= from && a < to ? a - from : 0;
     spanB = b - 1 >= from && b - 1 < to ? b - from - (text.charCodeAt(b - 1) === 32 ? 1 : 0) : 0;
   } else {

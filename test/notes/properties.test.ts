@@ -185,6 +185,9 @@ describe('quotes and sets', () => {
       { numRuns: 200 * Number(process.env.PROPERTY_SCALE ?? 1) },
     );
   });
+  test('a span that ends before it starts quotes nothing, even in a text of blanks (a counterexample fast-check found)', () => {
+    expect(quoteOf(readNote('  ', lexicon, { html: false }), 0, -1, 1)).toBe('');
+  });
   test('the sentence a card quotes reads the same as collapsing its whitespace one character at a time', () => {
     // the quote as first written (a /\s/ test and a concatenation per character): the faster one must match it
     const reference = (reading: NoteReading, plainStart: number, plainEnd: number, max: number): string => {
