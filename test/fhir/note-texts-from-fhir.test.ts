@@ -8,7 +8,7 @@ import { noteAttachmentReads } from '../../src/fhir/note-attachments.js';
 import type { PatientRecord } from '../../src/fhir/patient-record.js';
 import { condition, daysAgo } from '../support/clinical.js';
 import { fulfilPrefetch } from '../support/ehr.js';
-import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
+import { clearFaults, startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { base64, binary, narrativeReport, note } from '../support/notes.js';
 
 const service = loadServiceDefinitions()[0]!;
@@ -56,9 +56,7 @@ afterAll(async () => {
   await foreign.close();
 });
 afterEach(() => {
-  for (const key of Object.keys(fhir.faults)) {
-    delete (fhir.faults as Record<string, unknown>)[key];
-  }
+  clearFaults(fhir);
   fhir.requests.length = 0;
   foreign.requests.length = 0;
 });

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js';
 import { determinations, responseProblems } from '../support/conformance.js';
 import { condition, daysAgo, order, planCoverage } from '../support/clinical.js';
 import { fulfilPrefetch, hookRequest } from '../support/ehr.js';
-import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
+import { clearFaults, startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { base64, binary, note } from '../support/notes.js';
 import { testApp } from '../support/service.js';
 
@@ -50,9 +50,7 @@ afterAll(async () => {
   await foreign.close();
 });
 afterEach(() => {
-  for (const key of Object.keys(fhir.faults)) {
-    delete (fhir.faults as Record<string, unknown>)[key];
-  }
+  clearFaults(fhir);
 });
 
 const searchset = (resources: Resource[]): Record<string, unknown> => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { coveredCode, determinations, responseProblems } from '../support/conformance.js';
 import { condition, daysAgo, order, temperature } from '../support/clinical.js';
 import { hookRequest } from '../support/ehr.js';
-import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
+import { clearFaults, startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { testApp } from '../support/service.js';
 
 const token = randomUUID();
@@ -34,9 +34,7 @@ afterAll(async () => {
   await foreign.close();
 });
 afterEach(() => {
-  for (const key of Object.keys(fhir.faults)) {
-    delete (fhir.faults as Record<string, unknown>)[key];
-  }
+  clearFaults(fhir);
 });
 
 async function sign(fhirServer = fhir.baseUrl): Promise<{ body: Record<string, any>; ms: number }> {

@@ -5,7 +5,7 @@ import type { Condition, ImagingStudy, Medication, MedicationRequest, Resource, 
 import { determinations, responseProblems } from '../support/conformance.js';
 import { RXNORM, answers, condition, daysAgo, lumbarStudy, order, planCoverage } from '../support/clinical.js';
 import { fulfilPrefetch, hookRequest, type DiscoveredService } from '../support/ehr.js';
-import { startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
+import { clearFaults, startFhirTestServer, type FhirTestServer } from '../support/fhir-test-server.js';
 import { testApp } from '../support/service.js';
 
 /**
@@ -84,9 +84,7 @@ afterAll(async () => {
   await fhir.close();
 });
 afterEach(() => {
-  for (const key of Object.keys(fhir.faults)) {
-    delete (fhir.faults as Record<string, unknown>)[key];
-  }
+  clearFaults(fhir);
 });
 
 /** An order for a lumbar MRI for low back pain. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { projectRoot } from '../../src/project-root.js';
-import { POSTGRES_URL } from './store-engines.js';
+import { POSTGRES_URL, postgresAdmin } from './store-engines.js';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,7 @@ export async function buildService(): Promise<{ server: string; remove: () => vo
 /** A fresh, empty database on the test PostgreSQL, and how to reach and drop it. */
 export async function freshDatabase(): Promise<{ name: string; url: string; query: (sql: string) => Promise<Record<string, unknown>[]>; drop: () => Promise<void> }> {
   const name = `necessity_t_${randomBytes(5).toString('hex')}`;
-  await admin(POSTGRES_URL, `create database ${name}`);
+  await postgresAdmin(POSTGRES_URL, `create database ${name}`);
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
   return {
@@ -42,19 +42,10 @@ export async function freshDatabase(): Promise<{ name: string; url: string; quer
         await client.end();
       }
     },
-    drop: () => admin(POSTGRES_URL, `drop database if exists ${name} with (force)`),
+    drop: () => postgresAdmin(POSTGRES_URL, `drop database if exists ${name} with (force)`),
   };
 }
 
-async function admin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 export async function freePort(): Promise<number> {
   const s = createServer();

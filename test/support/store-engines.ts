@@ -68,13 +68,7 @@ export class TestDatabase {
       await this.pglite.exec(statement);
       return;
     }
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
+    await postgresAdmin(POSTGRES_URL, statement);
   }
 
   /** Drops every schema made, and closes PGlite. */
@@ -85,5 +79,16 @@ export class TestDatabase {
       }
     }
     await this.pglite?.close();
+  }
+}
+
+/** Runs one administrative statement (create or drop a schema or database) on its own connection. */
+export async function postgresAdmin(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
   }
 }

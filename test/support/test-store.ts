@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Secret, type StoreConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { RecordStore } from '../../src/store/record-store.js';
-import { POSTGRES_URL } from './store-engines.js';
+import { POSTGRES_URL, postgresAdmin } from './store-engines.js';
 
 /**
  * The record store every test app gets: a real engine, never a mock. One per test file (jest gives each file
@@ -23,7 +22,7 @@ class FileStore {
   /** The store, opened on first use. */
   open(): Promise<RecordStore> {
     this.opening ??= (async () => {
-      await admin(`create schema ${this.schema}`);
+      await postgresAdmin(POSTGRES_URL, `create schema ${this.schema}`);
       return createStore(testStoreConfig(this.config), silentLogger, { schema: this.schema, connectTimeoutMs: 2_000 });
     })();
     return this.opening;
@@ -44,7 +43,7 @@ class FileStore {
     }
     const store = await this.opening.catch(() => undefined);
     await store?.close(5_000);
-    await admin(`drop schema if exists ${this.schema} cascade`);
+    await postgresAdmin(POSTGRES_URL, `drop schema if exists ${this.schema} cascade`);
   }
 }
 
@@ -53,15 +52,6 @@ export function testStoreConfig(overrides: Partial<StoreConfig> = {}, url = POST
   return { databaseUrl: new Secret(url), dataDir: '/nonexistent-test-data', retentionDays: 3650, queueMax: 10_000, writeTimeoutMs: 2_000, ...overrides };
 }
 
-async function admin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 let fileStore: FileStore | undefined;
 
