@@ -92,14 +92,14 @@ function noteLine(e: Evidence, t: CardTemplates['detail']): string {
 /** Evidence lines of a fact: every coded record, and at most a few note quotes. */
 function evidenceLines(list: readonly Evidence[], t: CardTemplates['detail']): string[] {
   const lines: string[] = [];
-  const quoted = new Set(quotedNotes(list));
+  const quoted = quotedNotes(list);
   let more = 0;
   for (const e of list) {
     if (e.note === undefined) {
       lines.push(`  - ${evidenceLine(e)}`);
-    } else if (quoted.has(e)) {
+    } else if (quoted.includes(e)) {
       lines.push(`  - ${noteLine(e, t)}`);
-    } else if (![...quoted].some((q) => sameQuote(q, e))) {
+    } else if (!quoted.some((q) => sameQuote(q, e))) {
       more++;
     }
   }
